@@ -1,0 +1,290 @@
+"""The event vocabulary of SPEC §3: one frozen struct per `data` payload.
+
+Wire JSON is turned into these by `custodes.codec` (which validates and names
+the exact field and reason on rejection). The structs are msgspec Structs:
+frozen, typed, and fast to build. Field constraints here are the ones §1–§3
+state; cross-field checks (e.g. timestamps that must be real dates) live in
+the codec.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+import msgspec
+from msgspec import Meta
+
+from custodes.parties import Party
+
+# --- value types -----------------------------------------------------------
+NonEmpty = Annotated[str, Meta(min_length=1)]
+Alpha2 = Annotated[str, Meta(pattern=r"^[A-Z]{2}$")]
+Hex64 = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]
+Timestamp = Annotated[str, Meta(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")]
+DatabaseId = Annotated[str, Meta(pattern=r"^[A-Z0-9][A-Z0-9_.-]*$")]
+Count = Annotated[int, Meta(ge=0)]
+Base64 = Annotated[str, Meta(pattern=r"^[A-Za-z0-9+/]+={0,2}$")]
+
+Purpose = Literal[
+    "border_screening", "identity_verification", "immigration_benefit",
+    "law_enforcement", "intelligence", "other",
+]
+Modality = Literal["fingerprint", "face", "iris", "dna", "biographic"]
+Encounter = Literal[
+    "border_crossing", "travel_authorisation", "visa_application",
+    "immigration_benefit", "investigation",
+]
+QueryResult = Literal["hit", "no_hit", "error"]
+DataCategory = Literal[
+    "fingerprint", "face", "iris", "dna", "biographic", "document", "criminal_record",
+]
+SpecialCategory = Literal[
+    "racial_or_ethnic_origin", "political_opinions", "religious_beliefs",
+    "trade_union", "health", "sex_life_or_orientation", "genetic",
+]
+DeletionScope = Literal["full", "partial"]
+DeletionReason = Literal[
+    "retention_expired", "no_continuing_risk", "remedy", "rectification", "other",
+]
+OnwardDecision = Literal["granted", "refused"]
+ReviewOutcome = Literal["confirmed", "overturned", "modified"]
+DecisionOutcome = Literal[
+    "admitted", "entry_refused", "travel_authorisation_denied", "visa_refused",
+    "secondary_inspection", "removal_ordered", "other",
+]
+RemedyKind = Literal["access", "rectification", "erasure", "complaint", "redress"]
+RemedyOutcome = Literal["granted", "partially_granted", "refused", "forwarded"]
+Severity = Literal["info", "warning", "violation", "critical"]
+
+EU_CENTRAL_SYSTEMS: tuple[str, ...] = ("EURODAC", "ECRIS-TCN", "SIS", "VIS", "EES", "ETIAS")
+
+
+class _Data(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
+    """Base of every payload: frozen, no unknown fields."""
+
+
+# --- node events (§3) ------------------------------------------------------
+class QuerySubmitted(_Data):
+    query_id: NonEmpty
+    case_id: NonEmpty
+    requesting_party: Party
+    requested_party: Party
+    officer_ref: NonEmpty
+    purpose: Purpose
+    legal_basis: str
+    modalities: list[Modality]
+    subject_ref: Hex64
+    subject_nationality: Alpha2
+    target_databases: list[DatabaseId]
+    records_requested: Annotated[int, Meta(ge=1)]
+    individual_justification: str
+    encounter: Encounter
+
+
+class QueryAnswered(_Data):
+    query_id: NonEmpty
+    case_id: NonEmpty
+    responding_party: Party
+    result: QueryResult
+    matched_databases: list[DatabaseId]
+    candidate_count: Count
+    automated: bool
+
+
+class TransferSent(_Data):
+    transfer_id: NonEmpty
+    query_id: NonEmpty
+    case_id: NonEmpty
+    sender: Party
+    recipient: Party
+    subject_ref: Hex64
+    data_categories: list[DataCategory]
+    special_categories: list[SpecialCategory]
+    special_category_justification: str | None
+    source_databases: list[DatabaseId]
+    records: Count
+
+
+class RetentionAssessed(_Data):
+    assessment_id: NonEmpty
+    transfer_id: NonEmpty
+    case_id: NonEmpty
+    party: Party
+    continuing_risk: bool
+    evidence_ref: str | None
+    assessed_by: NonEmpty
+    review_by: Timestamp | None
+
+
+class DeletionPerformed(_Data):
+    deletion_id: NonEmpty
+    transfer_id: NonEmpty
+    case_id: NonEmpty
+    party: Party
+    scope: DeletionScope
+    reason: DeletionReason
+    onward_recipients_notified: bool
+
+
+class OnwardRequested(_Data):
+    request_id: NonEmpty
+    transfer_id: NonEmpty
+    case_id: NonEmpty
+    requesting_party: Party
+    originating_party: Party
+    third_country: Alpha2
+    recipient_authority: NonEmpty
+    purpose: Purpose
+    justification: str
+
+
+class OnwardDecided(_Data):
+    request_id: NonEmpty
+    case_id: NonEmpty
+    originating_party: Party
+    decision: OnwardDecision
+    conditions: str | None
+    decided_by: NonEmpty
+
+
+class OnwardExecuted(_Data):
+    request_id: NonEmpty
+    transfer_id: NonEmpty
+    case_id: NonEmpty
+    party: Party
+    third_country: Alpha2
+
+
+class ReviewCompleted(_Data):
+    review_id: NonEmpty
+    case_id: NonEmpty
+    party: Party
+    reviewer_ref: NonEmpty
+    reviewer_role: NonEmpty
+    outcome: ReviewOutcome
+    rationale: str
+
+
+class DecisionRecorded(_Data):
+    decision_id: NonEmpty
+    case_id: NonEmpty
+    party: Party
+    subject_ref: Hex64
+    outcome: DecisionOutcome
+    adverse: bool
+    significant: bool
+    automated: bool
+    human_review_id: str | None
+    basis: list[NonEmpty]
+
+
+class RemedyRequested(_Data):
+    remedy_id: NonEmpty
+    case_id: NonEmpty | None
+    subject_ref: Hex64
+    kind: RemedyKind
+    lodged_with: Party
+    concerns_party: Party
+
+
+class RemedyExtended(_Data):
+    remedy_id: NonEmpty
+    party: Party
+    reason: str
+
+
+class RemedyResolved(_Data):
+    remedy_id: NonEmpty
+    party: Party
+    outcome: RemedyOutcome
+
+
+class NodeCheckpoint(_Data):
+    head_seq: Count
+    head_hash: Hex64
+    key_id: NonEmpty
+    signature: Base64
+
+
+# --- platform events (§3) --------------------------------------------------
+class FindingRaised(_Data):
+    finding_id: Annotated[str, Meta(pattern=r"^[0-9a-f]{32}$")]
+    rule: NonEmpty
+    severity: Severity
+    party: Party
+    case_id: str | None
+    key: NonEmpty
+    evidence: list[str]
+    due: Timestamp | None
+    observed_at: Timestamp
+    summary: str
+
+
+class FindingResolved(_Data):
+    finding_id: Annotated[str, Meta(pattern=r"^[0-9a-f]{32}$")]
+    rule: NonEmpty
+    evidence: list[str]
+    observed_at: Timestamp
+
+
+class OversightAccessed(_Data):
+    user: NonEmpty
+    role: NonEmpty
+    scope: str
+    view: NonEmpty
+    filters: dict[str, object]
+    result_count: Count
+
+
+NodeData = Union[
+    QuerySubmitted, QueryAnswered, TransferSent, RetentionAssessed, DeletionPerformed,
+    OnwardRequested, OnwardDecided, OnwardExecuted, ReviewCompleted, DecisionRecorded,
+    RemedyRequested, RemedyExtended, RemedyResolved, NodeCheckpoint,
+]
+PlatformData = Union[FindingRaised, FindingResolved, OversightAccessed]
+
+# type string -> payload struct, exactly the type strings of §3.
+NODE_TYPES: dict[str, type[_Data]] = {
+    "ebsp.query.submitted.v1": QuerySubmitted,
+    "ebsp.query.answered.v1": QueryAnswered,
+    "ebsp.transfer.sent.v1": TransferSent,
+    "ebsp.retention.assessed.v1": RetentionAssessed,
+    "ebsp.deletion.performed.v1": DeletionPerformed,
+    "ebsp.onward.requested.v1": OnwardRequested,
+    "ebsp.onward.decided.v1": OnwardDecided,
+    "ebsp.onward.executed.v1": OnwardExecuted,
+    "ebsp.review.completed.v1": ReviewCompleted,
+    "ebsp.decision.recorded.v1": DecisionRecorded,
+    "ebsp.remedy.requested.v1": RemedyRequested,
+    "ebsp.remedy.extended.v1": RemedyExtended,
+    "ebsp.remedy.resolved.v1": RemedyResolved,
+    "ebsp.node.checkpoint.v1": NodeCheckpoint,
+}
+PLATFORM_TYPES: dict[str, type[_Data]] = {
+    "ebsp.finding.raised.v1": FindingRaised,
+    "ebsp.finding.resolved.v1": FindingResolved,
+    "ebsp.oversight.accessed.v1": OversightAccessed,
+}
+TYPE_OF: dict[type[_Data], str] = {v: k for k, v in {**NODE_TYPES, **PLATFORM_TYPES}.items()}
+CHECKPOINT_TYPE = "ebsp.node.checkpoint.v1"
+
+
+class Event(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """A validated event: the §2 envelope, its typed payload, and derived facts.
+
+    `time_ms` is `time` in epoch milliseconds, `hash` the hex SHA-256 of the
+    event's canonical bytes (§2), `party` the party code of `source` ("" for
+    the platform). `raw` is the event as received (the wire dict), kept so the
+    archive and exports can reproduce it byte for byte in canonical form.
+    """
+
+    id: str
+    source: str
+    type: str
+    time: str
+    time_ms: int
+    seq: int
+    prevhash: str
+    hash: str
+    party: str
+    data: NodeData | PlatformData
+    raw: dict[str, object]

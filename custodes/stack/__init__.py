@@ -1,0 +1,1 @@
+"""Local services (Kafka, PostgreSQL) started by the project itself."""
