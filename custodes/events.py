@@ -16,13 +16,18 @@ from msgspec import Meta
 from custodes.parties import Party
 
 # --- value types -----------------------------------------------------------
+# Patterns use [0-9] (not \d, which matches any Unicode digit) and \Z (not $,
+# which also matches before a trailing newline): "DE\n" is not a party code.
 NonEmpty = Annotated[str, Meta(min_length=1)]
-Alpha2 = Annotated[str, Meta(pattern=r"^[A-Z]{2}$")]
-Hex64 = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]
-Timestamp = Annotated[str, Meta(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")]
-DatabaseId = Annotated[str, Meta(pattern=r"^[A-Z0-9][A-Z0-9_.-]*$")]
-Count = Annotated[int, Meta(ge=0)]
-Base64 = Annotated[str, Meta(pattern=r"^[A-Za-z0-9+/]+={0,2}$")]
+Alpha2 = Annotated[str, Meta(pattern=r"^[A-Z]{2}\Z")]
+Hex64 = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}\Z")]
+Timestamp = Annotated[
+    str, Meta(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z\Z")
+]
+DatabaseId = Annotated[str, Meta(pattern=r"^[A-Z0-9][A-Z0-9_.-]*\Z")]
+INT64_MAX = 2**63 - 1  # wire integers must fit PostgreSQL bigint and every JSON stack
+Count = Annotated[int, Meta(ge=0, le=INT64_MAX)]
+Base64 = Annotated[str, Meta(pattern=r"^[A-Za-z0-9+/]+={0,2}\Z")]
 
 Purpose = Literal[
     "border_screening", "identity_verification", "immigration_benefit",
@@ -75,7 +80,7 @@ class QuerySubmitted(_Data):
     subject_ref: Hex64
     subject_nationality: Alpha2
     target_databases: list[DatabaseId]
-    records_requested: Annotated[int, Meta(ge=1)]
+    records_requested: Annotated[int, Meta(ge=1, le=INT64_MAX)]
     individual_justification: str
     encounter: Encounter
 
@@ -207,7 +212,7 @@ class NodeCheckpoint(_Data):
 
 # --- platform events (§3) --------------------------------------------------
 class FindingRaised(_Data):
-    finding_id: Annotated[str, Meta(pattern=r"^[0-9a-f]{32}$")]
+    finding_id: Annotated[str, Meta(pattern=r"^[0-9a-f]{32}\Z")]
     rule: NonEmpty
     severity: Severity
     party: Party
@@ -220,7 +225,7 @@ class FindingRaised(_Data):
 
 
 class FindingResolved(_Data):
-    finding_id: Annotated[str, Meta(pattern=r"^[0-9a-f]{32}$")]
+    finding_id: Annotated[str, Meta(pattern=r"^[0-9a-f]{32}\Z")]
     rule: NonEmpty
     evidence: list[str]
     observed_at: Timestamp

@@ -1,0 +1,435 @@
+"""The codec: wire bytes → a validated `Event`, or a `Rejection` that says why.
+
+`decode` never raises. Whatever reaches the platform is either an `Event` the
+rules can trust (envelope of SPEC §2, payload of §3, no floats, real dates,
+parties of §1) or a `Rejection` carrying the original bytes untouched and a
+reason naming the exact field, so that the quarantine (§7) loses nothing and
+an operator knows what to fix. The hot path is a single `orjson.loads`, a
+handful of cheap envelope checks, one `msgspec.convert` of `data` and one
+SHA-256 over orjson's canonical bytes; explanations are only worked out once
+an input has already failed.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+
+import msgspec
+import orjson
+
+from custodes.canonical import canonical_bytes
+from custodes import events as ev
+from custodes.events import INT64_MAX, NODE_TYPES, PLATFORM_TYPES, TYPE_OF, Event
+from custodes.parties import NODE_PREFIX, NODE_SOURCES, PARTIES, PLATFORM_SOURCE
+from custodes.timefmt import format_ms, parse_ms
+
+REQUIRED: tuple[str, ...] = (
+    "specversion", "id", "source", "type", "time", "datacontenttype", "seq", "prevhash", "data",
+)
+_REQUIRED = frozenset(REQUIRED)
+_N_REQUIRED = len(REQUIRED)
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_ATTR_NAME = re.compile(r"[a-z0-9]+")
+_SORT = orjson.OPT_SORT_KEYS
+_sha256 = hashlib.sha256
+_convert = msgspec.convert
+_ValidationError = msgspec.ValidationError
+# Namespace of the deterministic ids `build` gives events (uuid5 of "<source>/<seq>").
+ID_NAMESPACE = uuid.UUID("6f1d3c52-52a4-4c39-9a57-3c0f2f0e6b1d")
+# Payload fields free-form by design (`object`), where floats must be looked for by hand.
+_FREE_FORM: dict[str, tuple[str, ...]] = {"ebsp.oversight.accessed.v1": ("filters",)}
+_KINDS: dict[type, str] = {
+    dict: "object", list: "array", str: "string", int: "integer", float: "float",
+    bool: "boolean", type(None): "null",
+}
+
+
+def _timestamp_fields(struct: type) -> tuple[str, ...]:
+    """Payload fields typed `Timestamp` (or `Timestamp | None`): they must be real dates."""
+    hints = get_type_hints(struct, include_extras=True)
+    return tuple(n for n, h in hints.items() if h == ev.Timestamp or ev.Timestamp in get_args(h))
+
+
+_TIMESTAMPS: dict[str, tuple[str, ...]] = {
+    t: _timestamp_fields(s) for t, s in {**NODE_TYPES, **PLATFORM_TYPES}.items()
+}
+
+
+class Rejection(msgspec.Struct, frozen=True, kw_only=True):
+    """Why an input is not an event, with the input itself kept byte for byte.
+
+    `field` is the path of the offending value ("time", "data.purpose",
+    "data.modalities[0]"), None when the input is not a JSON object at all.
+    `source`, `id` and `seq` are read from the envelope when they are
+    readable, so that quarantine rows and INT-1 keys can name the sender.
+    """
+
+    reason: str
+    field: str | None
+    raw: bytes
+    source: str | None = None
+    id: str | None = None
+    seq: int | None = None
+
+
+def default_id(source: str, seq: int) -> str:
+    """The id `build` gives an event: the same (source, seq) always gives the same id."""
+    return str(uuid.uuid5(ID_NAMESPACE, f"{source}/{seq}"))
+
+
+def timestamp_error(text: object) -> str | None:
+    """None if `text` is a real §2 timestamp, else what is wrong with it."""
+    if type(text) is not str:
+        return f"expected a timestamp string, got {_kind(text)}"
+    if len(text) != 24 or not text.isascii():
+        return f"not an RFC 3339 UTC timestamp like 2026-01-05T08:00:00.000Z: {text[:40]!r}"
+    try:
+        parse_ms(text)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+_minute_ms: dict[str, int | None] = {}
+
+
+def _time_ms(text: object) -> int | None:
+    """Epoch ms of a §2 timestamp, or None if it is not one; the hot-path twin of parse_ms.
+
+    Events come in bursts within the same minute, so the calendar work of
+    "YYYY-MM-DDTHH:MM:" is done once per minute (via `parse_ms`) and cached;
+    "SS.mmm" is then read as the single integer SSmmm.
+    """
+    if type(text) is not str or len(text) != 24 or text[19] != "." or text[23] != "Z":
+        return None
+    rest = text[17:19] + text[20:23]
+    if not (rest.isascii() and rest.isdigit()) or rest > "59999":
+        return None
+    minute = text[:17]
+    base = _minute_ms.get(minute, -1)
+    if base == -1:
+        if len(_minute_ms) >= 65_536:
+            _minute_ms.clear()
+        base = _minute_ms[minute] = _parse_minute(minute)
+    return None if base is None else base + int(rest)
+
+
+def _parse_minute(minute: str) -> int | None:
+    if not minute.isascii():
+        return None
+    try:
+        return parse_ms(minute + "00.000Z")
+    except ValueError:
+        return None
+
+
+def _kind(value: object) -> str:
+    return _KINDS.get(type(value), type(value).__name__)
+
+
+def _check(d: dict[str, Any]) -> Event | tuple[str | None, str]:
+    """The validation itself: an `Event`, or (field, reason)."""
+    try:
+        specversion = d["specversion"]
+        id_ = d["id"]
+        source = d["source"]
+        type_ = d["type"]
+        time_ = d["time"]
+        contenttype = d["datacontenttype"]
+        seq = d["seq"]
+        prevhash = d["prevhash"]
+        data = d["data"]
+    except KeyError:
+        missing = next(k for k in REQUIRED if k not in d)
+        return missing, f"{missing}: missing required CloudEvents attribute"
+    if specversion != "1.0" or type(specversion) is not str:
+        return "specversion", f'specversion: expected "1.0", got {specversion!r:.40}'
+    if type(id_) is not str or len(id_) != 36 or not _UUID.fullmatch(id_):
+        return "id", f"id: expected a UUID like 01ddf78c-72e8-595a-b89e-815cb4faaa18, got {id_!r:.60}"
+    party = NODE_SOURCES.get(source) if type(source) is str else None
+    if party is not None:
+        struct = NODE_TYPES.get(type_) if type(type_) is str else None
+    elif source == PLATFORM_SOURCE:
+        party = ""
+        struct = PLATFORM_TYPES.get(type_) if type(type_) is str else None
+    else:
+        return "source", _bad_source(source)
+    if struct is None:
+        return "type", _bad_type(type_, party)
+    time_ms = _time_ms(time_)
+    if time_ms is None:
+        return "time", f"time: {timestamp_error(time_)}"
+    if contenttype != "application/json" or type(contenttype) is not str:
+        return "datacontenttype", f'datacontenttype: expected "application/json", got {contenttype!r:.40}'
+    if type(seq) is not int or not 1 <= seq <= INT64_MAX:
+        return "seq", f"seq: expected an integer from 1 to 2^63-1, got {_kind(seq)} {seq!r:.40}"
+    if type(prevhash) is not str or len(prevhash) != 64 or not _HEX64.fullmatch(prevhash):
+        return "prevhash", f"prevhash: expected 64 lowercase hex characters, got {prevhash!r:.80}"
+    if len(d) != _N_REQUIRED:
+        bad = _bad_extension(d)
+        if bad is not None:
+            return bad
+    if type(data) is not dict:
+        return "data", f"data: expected an object, got {_kind(data)}"
+    try:
+        payload = _convert(data, struct)
+    except _ValidationError as exc:
+        return _explain_validation(str(exc), struct)
+    for name in _TIMESTAMPS[type_]:
+        value = data[name]
+        if value is not None:
+            problem = timestamp_error(value)
+            if problem is not None:
+                return f"data.{name}", f"data.{name}: {problem}"
+    for name in _FREE_FORM.get(type_, ()):
+        path = _float_path(data[name], f"data.{name}")
+        if path is not None:
+            return path, f"{path}: floating-point numbers are not allowed in events (§2)"
+    try:
+        digest = _sha256(orjson.dumps(d, option=_SORT)).hexdigest()
+    except (orjson.JSONEncodeError, TypeError) as exc:
+        return None, f"not serialisable as canonical JSON: {exc}"
+    return Event(
+        id=id_, source=source, type=type_, time=time_, time_ms=time_ms, seq=seq,
+        prevhash=prevhash, hash=digest, party=party, data=payload, raw=d,
+    )
+
+
+def _bad_source(source: object) -> str:
+    if type(source) is str and source.startswith(NODE_PREFIX):
+        return f"source: {source[len(NODE_PREFIX):]!r:.20} is not a party of the framework (§1)"
+    return (
+        f"source: expected urn:ebsp:node:<PARTY> or {PLATFORM_SOURCE}, "
+        f"got {_kind(source)} {source!r:.60}"
+    )
+
+
+def _bad_type(type_: object, party: str) -> str:
+    if type(type_) is str and party and type_ in PLATFORM_TYPES:
+        return f"type: {type_} is emitted only by {PLATFORM_SOURCE}, not by a node"
+    if type(type_) is str and not party and type_ in NODE_TYPES:
+        return f"type: {type_} is a node event; {PLATFORM_SOURCE} cannot emit it"
+    return f"type: unknown event type {type_!r:.80} (not in SPEC §3)"
+
+
+def _bad_extension(d: dict[Any, Any]) -> tuple[str, str] | None:
+    """CloudEvents extension attributes: lowercase alphanumeric names, str/int/bool values."""
+    for key, value in d.items():
+        if key in _REQUIRED:
+            continue
+        if type(key) is not str or not key.isascii() or not _ATTR_NAME.fullmatch(key):
+            return str(key), (
+                f"{key!r:.40}: extension attribute names must be lowercase letters and digits"
+            )
+        if type(value) is float:
+            return key, f"{key}: floating-point numbers are not allowed in events (§2)"
+        if type(value) is int and not -INT64_MAX - 1 <= value <= INT64_MAX:
+            return key, f"{key}: integer beyond the 64-bit range"
+        if type(value) not in (str, int, bool):
+            return key, f"{key}: extension attributes must be a string, integer or boolean, got {_kind(value)}"
+    return None
+
+
+def decode_dict(d: dict[str, Any]) -> Event | Rejection:
+    """Validate an already-parsed event. The dict becomes `Event.raw`: do not mutate it after."""
+    try:
+        if type(d) is not dict:
+            return Rejection(reason=f"not a JSON object: got {_kind(d)}", field=None, raw=b"")
+        out = _check(d)
+        if type(out) is Event:
+            return out
+        return _rejection(d, out, _raw_of(d), None)
+    except Exception as exc:  # noqa: BLE001 - the codec's promise is to never raise
+        return Rejection(reason=f"internal error while validating: {exc!r}", field=None, raw=b"")
+
+
+def decode(raw: bytes | str) -> Event | Rejection:
+    """Bytes (or text) off the wire → `Event` or `Rejection`. Never raises, whatever `raw` is."""
+    data = b""
+    try:
+        if isinstance(raw, str):
+            data = raw.encode("utf-8", "surrogatepass")
+        elif isinstance(raw, (bytes, bytearray, memoryview)):
+            data = bytes(raw)
+        else:
+            return Rejection(reason=f"not bytes or text: {type(raw).__name__}", field=None, raw=b"")
+        try:
+            d = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            return _rejection(None, (None, f"not valid JSON: {exc}"), data, exc)
+        if type(d) is not dict:
+            return Rejection(reason=f"not a JSON object: got {_kind(d)}", field=None, raw=data)
+        out = _check(d)
+        if type(out) is Event:
+            return out
+        return _rejection(d, out, data, None)
+    except Exception as exc:  # noqa: BLE001 - the codec's promise is to never raise
+        return Rejection(reason=f"internal error while decoding: {exc!r}", field=None, raw=data)
+
+
+def _raw_of(d: dict[str, Any]) -> bytes:
+    try:
+        return canonical_bytes(d)
+    except Exception:  # noqa: BLE001 - best effort: a dict that cannot even be serialised
+        return repr(d).encode("utf-8", "backslashreplace")
+
+
+def _rejection(
+    d: dict[str, Any] | None, problem: tuple[str | None, str], raw: bytes,
+    json_error: Exception | None,
+) -> Rejection:
+    """Build the rejection; for number trouble, name the integer orjson could not hold."""
+    field, reason = problem
+    if raw and (json_error is not None or "float" in reason):
+        huge = _huge_int_path(raw)
+        if huge is not None:
+            field, reason = huge, f"{huge}: integer beyond the 64-bit range"
+    source, id_, seq = _wire_metadata(d, raw)
+    return Rejection(reason=reason, field=field, raw=raw, source=source, id=id_, seq=seq)
+
+
+def encode(event: Event | dict[str, Any]) -> bytes:
+    """Canonical bytes of an event (§2): what is hashed, archived and exported."""
+    return canonical_bytes(event.raw if isinstance(event, Event) else event)
+
+
+def build(
+    *, source: str, type: str, time_ms: int, seq: int, prevhash: str,
+    data: msgspec.Struct | dict[str, Any], id: str | None = None,
+) -> Event:
+    """A valid event from its parts, for trusted producers; ValueError if it would be rejected."""
+    payload = msgspec.to_builtins(data) if isinstance(data, msgspec.Struct) else dict(data)
+    wire = {
+        "specversion": "1.0",
+        "id": id if id is not None else default_id(source, seq),
+        "source": source,
+        "type": type,
+        "time": format_ms(time_ms),
+        "datacontenttype": "application/json",
+        "seq": seq,
+        "prevhash": prevhash,
+        "data": payload,
+    }
+    out = decode_dict(wire)
+    if isinstance(out, Rejection):
+        raise ValueError(out.reason)
+    return out
+
+
+# --- explanations: only computed once an input has failed ------------------
+def _pattern_of(annotated: object) -> str:
+    return next(m.pattern for m in get_args(annotated)[1:] if getattr(m, "pattern", None))
+
+
+_PATTERN_TEXT: dict[str, str] = {
+    _pattern_of(ev.Hex64): "expected 64 lowercase hex characters",
+    _pattern_of(ev.Alpha2): "expected an ISO 3166-1 alpha-2 code (two capital letters)",
+    _pattern_of(ev.Timestamp): "expected a timestamp like 2026-01-05T08:00:00.000Z",
+    _pattern_of(ev.DatabaseId): "expected an upper-case database id like DE-AFIS",
+    _pattern_of(ev.Base64): "expected standard base64",
+    r"^[0-9a-f]{32}\Z": "expected 32 lowercase hex characters",
+}
+_AT = re.compile(r" - at `(?:key` in `)?\$([^`]*)`$")
+_FIELD_MSG = re.compile(r"Object (missing required|contains unknown) field `(.*)`$", re.S)
+_REGEX_MSG = re.compile(r"Expected `str` matching regex '(.*)'$", re.S)
+_TOP_NAME = re.compile(r"data\.([A-Za-z_]+)")
+
+
+def _explain_validation(message: str, struct: type) -> tuple[str, str]:
+    """msgspec's error → (field path under `data`, a reason naming that path)."""
+    at = _AT.search(message)
+    text = message[: at.start()] if at else message
+    path = "data" + (at.group(1) if at else "")
+    m = _FIELD_MSG.match(text)
+    if m:
+        path = f"{path}.{m.group(2)}"
+        if m.group(1) == "missing required":
+            return path, f"{path}: missing required field"
+        return path, f"{path}: unknown field (not in the {TYPE_OF[struct]} payload of §3)"
+    m = _REGEX_MSG.match(text)
+    if m:
+        text = _PATTERN_TEXT.get(m.group(1).replace("\\\\", "\\"), text)
+    elif text.startswith("Invalid enum value"):
+        allowed = _allowed_values(struct, path)
+        if allowed == PARTIES:
+            text += " (not a party of the framework, §1)"
+        elif allowed:
+            text += f" (expected one of: {', '.join(allowed)})"
+    return path, f"{path}: {text}"
+
+
+def _allowed_values(struct: type, path: str) -> tuple[str, ...]:
+    m = _TOP_NAME.match(path)
+    hint: Any = get_type_hints(struct).get(m.group(1)) if m else None
+    while hint is not None and get_origin(hint) is not Literal:
+        args = [a for a in get_args(hint) if a is not type(None)]
+        if get_origin(hint) not in (list, Union) or len(args) != 1:
+            return ()
+        hint = args[0]
+    return tuple(get_args(hint)) if hint is not None else ()
+
+
+def _walk(value: object, path: str) -> Any:
+    """(path, value) of every node of a JSON tree, iteratively (no recursion limit)."""
+    stack = [(path, value)]
+    while stack:
+        here, node = stack.pop()
+        yield here, node
+        if type(node) is dict:
+            stack.extend((f"{here}.{k}" if here else str(k), v) for k, v in reversed(node.items()))
+        elif type(node) is list:
+            stack.extend((f"{here}[{i}]", v) for i, v in reversed(list(enumerate(node))))
+
+
+def _float_path(value: object, path: str) -> str | None:
+    return next((p for p, v in _walk(value, path) if type(v) is float), None)
+
+
+class _HugeInt(str):
+    """An integer literal too long to be held exactly (kept as its digits)."""
+
+
+def _parse_int(text: str) -> int | _HugeInt:
+    return int(text) if len(text) <= 20 else _HugeInt(text)
+
+
+def _lenient_load(raw: bytes) -> Any:
+    """Parse with the permissive stdlib (NaN, lone surrogates, any integer), or None."""
+    try:
+        return json.loads(raw, parse_int=_parse_int)
+    except Exception:  # noqa: BLE001 - best effort only
+        return None
+
+
+def _huge_int_path(raw: bytes) -> str | None:
+    """Path of the first integer outside the signed 64-bit range in `raw`, if any."""
+    doc = _lenient_load(raw)
+    for path, v in _walk(doc, ""):
+        if type(v) is _HugeInt or (type(v) is int and not -INT64_MAX - 1 <= v <= INT64_MAX):
+            return path or "(document)"
+    return None
+
+
+def _text_or_none(value: object) -> str | None:
+    if type(value) is not str:
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return value[:200]
+
+
+def _wire_metadata(d: dict[str, Any] | None, raw: bytes) -> tuple[str | None, str | None, int | None]:
+    """source, id and seq of a rejected input, as far as they can be read."""
+    if d is None:
+        d = _lenient_load(raw)
+    if type(d) is not dict:
+        return None, None, None
+    seq = d.get("seq")
+    ok_seq = type(seq) is int and -INT64_MAX - 1 <= seq <= INT64_MAX
+    return _text_or_none(d.get("source")), _text_or_none(d.get("id")), seq if ok_seq else None
