@@ -1,0 +1,106 @@
+"""What runs where in the local stack: addresses, topics, directories, env names.
+
+One place for these facts: the stack commands, the test fixtures, the
+docker-compose check and the docs all read them from here. Ports are fixed
+(not configurable) because several checkouts on one machine share one stack.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+HOST = "127.0.0.1"
+KAFKA_PORT = 19092
+KAFKA_CONTROLLER_PORT = 19093
+PG_PORT = 15432
+PG_USER = "custodes"
+PG_PASSWORD = "custodes"
+PG_DATABASE = "custodes"
+
+KAFKA_BOOTSTRAP = f"{HOST}:{KAFKA_PORT}"
+DATABASE_URL = (
+    f"postgresql+psycopg://{PG_USER}:{PG_PASSWORD}@{HOST}:{PG_PORT}/{PG_DATABASE}"
+)
+
+#: The environment variables every Custodes process reads to find its services.
+ENV_VARS: tuple[str, ...] = ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")
+
+#: Topics of SPEC §2, created by `custodes stack up`, with their partition counts.
+TOPICS: dict[str, int] = {
+    "ebsp.events.v1": 4,
+    "ebsp.findings.v1": 1,
+    "ebsp.quarantine.v1": 1,
+}
+
+#: Where `custodes stack smoke` sends its probe (never the node-events topic).
+SMOKE_TOPIC = "custodes.stack.smoke"
+
+
+def stack_env() -> dict[str, str]:
+    """The environment a process needs to reach the local stack."""
+    return dict(zip(ENV_VARS, (KAFKA_BOOTSTRAP, DATABASE_URL), strict=True))
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Directories of one checkout: sources in `root`, runtime state in `root/.local`."""
+
+    root: Path
+
+    @property
+    def state(self) -> Path:
+        return self.root / ".local"
+
+    @property
+    def pom(self) -> Path:
+        return self.root / "ops" / "kafka" / "pom.xml"
+
+    @property
+    def kafka_ops(self) -> Path:
+        return self.root / "ops" / "kafka"
+
+    @property
+    def kafka(self) -> Path:
+        return self.state / "kafka"
+
+    @property
+    def kafka_libs(self) -> Path:
+        return self.kafka / "libs"
+
+    @property
+    def kafka_data(self) -> Path:
+        return self.kafka / "data"
+
+    @property
+    def kafka_logs(self) -> Path:
+        return self.kafka / "logs"
+
+    @property
+    def kafka_pid(self) -> Path:
+        return self.state / "kafka.pid"
+
+    @property
+    def pg_fallback(self) -> Path:
+        """Used when the `postgres` user cannot enter the checkout (e.g. under /root)."""
+        digest = hashlib.sha256(str(self.root).encode()).hexdigest()[:12]
+        return Path("/var/tmp") / f"custodes-{digest}" / "pg"
+
+
+def find_root() -> Path:
+    """The checkout this command belongs to.
+
+    `CUSTODES_ROOT` wins; else the directory holding pyproject.toml above this
+    package (editable install, the normal case); else the current directory.
+    """
+    if env_root := os.environ.get("CUSTODES_ROOT"):
+        return Path(env_root).resolve()
+    for parent in Path(__file__).resolve().parents:
+        if (parent / "pyproject.toml").is_file() and (parent / "ops").is_dir():
+            return parent
+    return Path.cwd().resolve()
+
+
+def find_layout() -> Layout:
+    return Layout(find_root())

@@ -1,0 +1,21 @@
+"""Client-side checks on PostgreSQL: does it answer SQL with our credentials."""
+from __future__ import annotations
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+
+def libpq_url(database_url: str) -> str:
+    """`postgresql+psycopg://…` (SQLAlchemy) → `postgresql://…` (libpq, psycopg.connect)."""
+    return make_url(database_url).set(drivername="postgresql").render_as_string(
+        hide_password=False
+    )
+
+
+def pg_answers(database_url: str, timeout_s: float = 3.0) -> bool:
+    """True when `select 1` succeeds at `database_url`."""
+    try:
+        with psycopg.connect(libpq_url(database_url), connect_timeout=max(1, int(timeout_s))) as conn:
+            return conn.execute("select 1").fetchone() == (1,)
+    except psycopg.Error:
+        return False
