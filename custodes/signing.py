@@ -1,0 +1,211 @@
+"""Node keys and node chains: how a node (or a simulator of one) produces its log.
+
+`NodeKey` holds a node's Ed25519 private key and signs checkpoint heads
+(SPEC §3: the signature is over the 32 raw bytes of `head_hash`).
+`NodeChain` is the producer side of the hash chain of §2: it hands out the
+next `seq`, sets `prevhash` to the previous event's hash, refuses to let time
+go backwards, and signs checkpoints of its head. Its state is a small JSON
+object, so a restarted node continues its chain instead of starting a new one
+(which the platform would rightly report as INT-1).
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import os
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from custodes.canonical import ZERO_HASH
+from custodes.codec import build
+from custodes.events import CHECKPOINT_TYPE, Event, NodeCheckpoint
+from custodes.parties import PARTIES, node_source
+
+CHECKPOINT_EVERY_EVENTS = 1_000   # SPEC §3: at least every 1,000 events ...
+CHECKPOINT_EVERY_MS = 10_000      # ... and at least every 10 s of event time
+
+
+class NodeKey:
+    """A node's signing key: party, key_id and the Ed25519 private key."""
+
+    def __init__(self, party: str, key_id: str, private_key: Ed25519PrivateKey) -> None:
+        if party not in PARTIES:
+            raise ValueError(f"{party!r} is not a party of the framework (§1)")
+        if not key_id or not key_id.strip():
+            raise ValueError("key_id must be a non-empty string")
+        self.party = party
+        self.key_id = key_id
+        self._private = private_key
+        self.public_key_bytes: bytes = private_key.public_key().public_bytes(
+            Encoding.Raw, PublicFormat.Raw
+        )
+
+    @classmethod
+    def generate(cls, party: str, key_id: str) -> NodeKey:
+        return cls(party, key_id, Ed25519PrivateKey.generate())
+
+    @classmethod
+    def from_seed(cls, party: str, key_id: str, seed: bytes) -> NodeKey:
+        """Deterministic key for reproducible simulations: same seed → same key.
+
+        A 32-byte seed is the Ed25519 private key itself; any other length is
+        first hashed (SHA-256 of party, key_id and seed), so short seeds such
+        as b"sim-1" still give distinct keys per node.
+        """
+        if len(seed) != 32:
+            seed = hashlib.sha256(b"custodes-node-key\0%s\0%s\0%s" % (
+                party.encode(), key_id.encode(), seed)).digest()
+        return cls(party, key_id, Ed25519PrivateKey.from_private_bytes(seed))
+
+    @property
+    def public_key_b64(self) -> str:
+        return base64.b64encode(self.public_key_bytes).decode("ascii")
+
+    def sign_head(self, head_hash_hex: str) -> str:
+        """Base64 Ed25519 signature over the 32 raw bytes of a hex head hash."""
+        digest = bytes.fromhex(head_hash_hex)
+        if len(digest) != 32:
+            raise ValueError(f"head hash must be 64 hex characters, got {head_hash_hex!r:.80}")
+        return base64.b64encode(self._private.sign(digest)).decode("ascii")
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the key file (TOML: party, key_id, base64 raw private key), mode 0600."""
+        raw = self._private.private_bytes_raw()
+        text = (
+            f'party = "{self.party}"\nkey_id = "{_escape(self.key_id)}"\n'
+            f'private_key = "{base64.b64encode(raw).decode("ascii")}"\n'
+        )
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return target
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> NodeKey:
+        """Read a key file written by `save`; ValueError names the file and the problem."""
+        try:
+            doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ValueError(f"{path}: cannot read key file: {exc}") from None
+        party, key_id, key = doc.get("party"), doc.get("key_id"), doc.get("private_key")
+        if not (isinstance(party, str) and isinstance(key_id, str) and isinstance(key, str)):
+            raise ValueError(f"{path}: key file needs string party, key_id and private_key")
+        try:
+            raw = base64.b64decode(key, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError(f"{path}: private_key is not valid base64") from None
+        if len(raw) != 32:
+            raise ValueError(f"{path}: private_key decodes to {len(raw)} bytes; Ed25519 needs 32")
+        try:
+            return cls(party, key_id, Ed25519PrivateKey.from_private_bytes(raw))
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from None
+
+
+def _escape(text: str) -> str:
+    return json.dumps(text, ensure_ascii=True)[1:-1]  # a JSON string body is a TOML basic string
+
+
+class NodeChain:
+    """The next events of one node's hash chain, built by `custodes.codec.build`."""
+
+    def __init__(
+        self, key: NodeKey, *, seq: int = 0, head_hash: str = ZERO_HASH,
+        head_time_ms: int | None = None, since_checkpoint: int = 0,
+        last_checkpoint_ms: int | None = None,
+    ) -> None:
+        self.key = key
+        self.source = node_source(key.party)
+        self.seq = seq
+        self.head_hash = head_hash
+        self.head_time_ms = head_time_ms
+        self.since_checkpoint = since_checkpoint
+        self.last_checkpoint_ms = last_checkpoint_ms
+
+    @property
+    def party(self) -> str:
+        return self.key.party
+
+    def _check_time(self, time_ms: int) -> None:
+        if self.head_time_ms is not None and time_ms < self.head_time_ms:
+            raise ValueError(
+                f"{self.source}: time may not go back ({time_ms} < head time {self.head_time_ms})"
+            )
+
+    def _append(self, type_: str, data: msgspec.Struct | dict[str, Any], time_ms: int) -> Event:
+        self._check_time(time_ms)
+        event = build(
+            source=self.source, type=type_, time_ms=time_ms, seq=self.seq + 1,
+            prevhash=self.head_hash, data=data,
+        )
+        self.seq, self.head_hash, self.head_time_ms = event.seq, event.hash, time_ms
+        return event
+
+    def emit(self, type: str, data: msgspec.Struct | dict[str, Any], time_ms: int) -> Event:
+        """The next event of the chain (seq + 1, prevhash = head); ValueError if invalid."""
+        if type == CHECKPOINT_TYPE:
+            raise ValueError("checkpoints are signed: use NodeChain.checkpoint(time_ms)")
+        event = self._append(type, data, time_ms)
+        self.since_checkpoint += 1
+        return event
+
+    def checkpoint(self, time_ms: int) -> Event:
+        """A signed checkpoint of the current head (head_seq 0 and 64 zeros if none yet)."""
+        self._check_time(time_ms)
+        data = NodeCheckpoint(
+            head_seq=self.seq, head_hash=self.head_hash, key_id=self.key.key_id,
+            signature=self.key.sign_head(self.head_hash),
+        )
+        event = self._append(CHECKPOINT_TYPE, data, time_ms)
+        self.since_checkpoint, self.last_checkpoint_ms = 0, time_ms
+        return event
+
+    def checkpoint_due(self, time_ms: int) -> bool:
+        """Whether §3's cadence requires a checkpoint before an event at `time_ms`."""
+        if self.since_checkpoint >= CHECKPOINT_EVERY_EVENTS - 1:
+            return True
+        since = self.last_checkpoint_ms if self.last_checkpoint_ms is not None else self.head_time_ms
+        return since is not None and time_ms - since >= CHECKPOINT_EVERY_MS
+
+    def state(self) -> dict[str, Any]:
+        """What a restarted node needs to continue this chain (the key is stored separately)."""
+        return {
+            "party": self.party, "key_id": self.key.key_id, "seq": self.seq,
+            "head_hash": self.head_hash, "head_time_ms": self.head_time_ms,
+            "since_checkpoint": self.since_checkpoint,
+            "last_checkpoint_ms": self.last_checkpoint_ms,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.state(), sort_keys=True)
+
+    @classmethod
+    def from_state(cls, key: NodeKey, state: dict[str, Any] | str) -> NodeChain:
+        """Continue a chain from `state()` (or its JSON); ValueError if it is not this key's."""
+        st = json.loads(state) if isinstance(state, str) else state
+        if st.get("party") != key.party:
+            raise ValueError(f"chain state is for party {st.get('party')!r}, key is {key.party}")
+        seq, head = st.get("seq"), st.get("head_hash")
+        if type(seq) is not int or seq < 0 or not isinstance(head, str) or len(head) != 64:
+            raise ValueError("chain state needs an integer seq >= 0 and a 64-hex head_hash")
+        return cls(
+            key, seq=seq, head_hash=head, head_time_ms=st.get("head_time_ms"),
+            since_checkpoint=int(st.get("since_checkpoint", 0)),
+            last_checkpoint_ms=st.get("last_checkpoint_ms"),
+        )
