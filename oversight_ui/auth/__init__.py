@@ -1,0 +1,1 @@
+"""Sign-in, sessions, CSRF and rate limiting of the dashboard."""

@@ -1,0 +1,1 @@
+"""Routers of the dashboard, one module per feature."""
