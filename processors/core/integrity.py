@@ -1,0 +1,127 @@
+"""INT-1: every node's log is one unbroken, signed hash chain; plus event identity.
+
+Per source, in the order events are given (replay sorts each source by seq;
+live, a partition delivers them in order): the seq must be the previous + 1
+(a gap or a repeat otherwise), `prevhash` the previous event's hash (64 zeros
+before seq 1), `time` must not go back, and a checkpoint's `head_seq` /
+`head_hash` must be the previous event's, with a signature that verifies
+against the trust file (checked only when a Trust is given). One finding per
+offending event, listing every problem; key ``<source>/<seq>`` with the seq as
+received; party the source's; critical; case_id null. Verification then
+continues from that event: its hash is the next expected prevhash.
+
+Identity (SPEC §7): an event with the same source and id as one already seen
+is a duplicate when its hash is identical (ignored) and a conflict otherwise
+(INT-1 for it, and it is not evaluated further). The index keeps an 8-byte
+digest of source+id and 60 bits of the hash, both as ints, per event.
+
+The same pass tracks each node's latest checkpoint time: the low watermark
+of SPEC §5 is their minimum, undefined while a node seen has none.
+"""
+from __future__ import annotations
+
+import enum
+from hashlib import blake2b
+from typing import Any
+
+from custodes.canonical import ZERO_HASH
+from custodes.events import CHECKPOINT_TYPE, Event, NodeCheckpoint
+from processors.core.findings import Output, raised
+
+
+class Seen(enum.Enum):
+    NEW = "new"
+    DUPLICATE = "duplicate"
+    CONFLICT = "conflict"
+
+
+def _identity(event: Event) -> int:
+    digest = blake2b(f"{event.source}\n{event.id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+class Identities:
+    """(source, id) -> hash fingerprint, for duplicate and conflict detection."""
+
+    __slots__ = ("_index",)
+
+    def __init__(self) -> None:
+        self._index: dict[int, int] = {}
+
+    def classify(self, event: Event) -> tuple[Seen, int]:
+        """Whether the event is new, a duplicate or a conflict, and its identity key."""
+        key = _identity(event)
+        known = self._index.get(key)
+        if known is None:
+            return Seen.NEW, key
+        return (Seen.DUPLICATE if known == int(event.hash[:15], 16) else Seen.CONFLICT), key
+
+    def remember(self, key: int, event: Event) -> None:
+        self._index[key] = int(event.hash[:15], 16)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+
+class Integrity:
+    """Chain verification per source, and checkpoint times for the watermark."""
+
+    def __init__(self, trust: Any | None = None) -> None:
+        self._trust = trust
+        # source -> [last seq, last hash, last time]
+        self._chains: dict[str, list[Any]] = {}
+        self._checkpoints: dict[str, int] = {}
+
+    def on_event(self, event: Event, out: list[Output]) -> None:
+        source = event.source
+        chain = self._chains.get(source)
+        if chain is None:
+            chain = self._chains[source] = [0, ZERO_HASH, event.time_ms]
+        last_seq, last_hash, last_time = chain
+        problems: list[str] | None = None
+        seq = event.seq
+        if seq != last_seq + 1:
+            problems = [f"seq {seq} repeats or precedes seq {last_seq}" if seq <= last_seq
+                        else f"seq jumps from {last_seq} to {seq}"]
+        if event.prevhash != last_hash:
+            (problems := problems or []).append(
+                f"prevhash is not the hash of the previous event (seq {last_seq})")
+        if event.time_ms < last_time:
+            (problems := problems or []).append("time goes back from the previous event")
+        if event.type == CHECKPOINT_TYPE:
+            self._checkpoints[source] = event.time_ms
+            cp: NodeCheckpoint = event.data  # type: ignore[assignment]
+            if cp.head_seq != last_seq or cp.head_hash != last_hash:
+                (problems := problems or []).append(
+                    f"checkpoint head (seq {cp.head_seq}) differs from the chain (seq {last_seq})")
+            if self._trust is not None:
+                reason = self._trust.verify_checkpoint(
+                    event.party, cp.key_id, cp.head_hash, cp.signature)
+                if reason is not None:
+                    (problems := problems or []).append(f"checkpoint signature: {reason}")
+        chain[0], chain[1], chain[2] = seq, event.hash, event.time_ms
+        if problems:
+            out.append(self._finding(event, problems))
+
+    def conflict(self, event: Event, out: list[Output]) -> None:
+        """The same source and id as an earlier event, with different content."""
+        out.append(self._finding(
+            event, ["same source and id as an earlier event, with different content"]))
+
+    def _finding(self, event: Event, problems: list[str]) -> Output:
+        return raised(
+            rule="INT-1", key=f"{event.source}/{event.seq}", severity="critical",
+            party=event.party, case_id=None, evidence=(event.id,), observed_ms=event.time_ms,
+            summary=f"{event.source} seq {event.seq} ({event.type}): " + "; ".join(problems),
+        )
+
+    @property
+    def watermark_ms(self) -> int | None:
+        """Min over nodes seen of their latest checkpoint time; None while one has none."""
+        if not self._chains or len(self._checkpoints) < len(self._chains):
+            return None
+        return min(self._checkpoints.values())
+
+    def chain_heads(self) -> dict[str, tuple[int, str]]:
+        """(seq, hash) of the last event seen per source: node health for the dashboards."""
+        return {s: (c[0], c[1]) for s, c in self._chains.items()}
