@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import uuid
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from string import Template
 
@@ -18,6 +19,15 @@ from custodes.stack.errors import StackError
 from custodes.stack.layout import KAFKA_CONTROLLER_PORT, KAFKA_PORT, Layout
 
 STAMP = ".complete"
+
+
+def kafka_version(layout: Layout) -> str:
+    """The broker version pinned in ops/kafka/pom.xml (the `kafka.version` property)."""
+    ns = {"m": "http://maven.apache.org/POM/4.0.0"}
+    found = ET.parse(layout.pom).getroot().find("m:properties/m:kafka.version", ns)
+    if found is None or not found.text:
+        raise StackError(f"{layout.pom} has no <kafka.version> property")
+    return found.text.strip()
 
 
 def pom_digest(layout: Layout) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import psycopg
+from psycopg import sql
 from sqlalchemy.engine import make_url
 
 
@@ -19,3 +20,16 @@ def pg_answers(database_url: str, timeout_s: float = 3.0) -> bool:
             return conn.execute("select 1").fetchone() == (1,)
     except psycopg.Error:
         return False
+
+
+def create_database(database_url: str, name: str) -> str:
+    """CREATE DATABASE `name` on the server of `database_url`; return its URL (same driver)."""
+    with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return make_url(database_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(database_url: str, name: str) -> None:
+    """DROP DATABASE `name`, closing any connection a test left open on it."""
+    with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
