@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Bootstrap this checkout on a Debian/Ubuntu machine. Idempotent: a second run
+# installs nothing and takes about a second.
+#
+#   bash scripts/setup.sh [--with-browser]
+#
+# * system packages, only those missing: PostgreSQL server, Java 17, Maven;
+#   Chromium too with --with-browser or CUSTODES_BROWSER=1 (browser tests);
+# * .venv (Python >= 3.11) with this project installed editable with its dev
+#   extra; reinstalled only when pyproject.toml changes (stamp .venv/.custodes-stamp);
+# * a check that the native pieces import (crc32c, psycopg, kafka).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+with_browser="${CUSTODES_BROWSER:-0}"
+for arg in "$@"; do
+    case "$arg" in
+        --with-browser) with_browser=1 ;;
+        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        *) echo "setup.sh: unknown argument $arg (try --help)" >&2; exit 2 ;;
+    esac
+done
+
+say() { printf '[setup] %s\n' "$*"; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+java_major() {
+    java -version 2>&1 | sed -n 's/.* version "\([0-9]*\).*/\1/p' | head -n1
+}
+
+missing=()
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+if ! command -v java >/dev/null || [ "$(java_major)" -lt 17 ]; then
+    missing+=(openjdk-17-jre-headless)
+fi
+command -v mvn >/dev/null || missing+=(maven)
+if [ "$with_browser" = 1 ] && ! command -v chromium >/dev/null \
+        && ! command -v chromium-browser >/dev/null; then
+    missing+=(chromium)
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+    say "installing system packages: ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+say "system packages present (PostgreSQL, Java $(java_major), Maven$(
+    [ "$with_browser" = 1 ] && echo ', Chromium'))"
+
+python="${PYTHON:-}"
+if [ -z "$python" ]; then
+    python=$(command -v python3.11 || command -v python3)
+fi
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    echo "setup.sh: $python is $("$python" --version 2>&1); Custodes needs Python >= 3.11" \
+         "(set PYTHON=/path/to/python3.11)" >&2
+    exit 1
+fi
+
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c '' 2>/dev/null; then
+    say "creating .venv with $("$python" --version)"
+    rm -rf .venv
+    if ! "$python" -m venv .venv; then
+        say "venv support missing: installing python3-venv"
+        as_root apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+        "$python" -m venv .venv
+    fi
+fi
+
+stamp=".venv/.custodes-stamp"
+want="$(sha256sum pyproject.toml | cut -d' ' -f1) $(.venv/bin/python -V 2>&1)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    say "installing the project into .venv (pip install -e '.[dev]')"
+    .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+    printf '%s\n' "$want" > "$stamp"
+else
+    say ".venv up to date with pyproject.toml"
+fi
+
+.venv/bin/python -c 'import crc32c, kafka, psycopg, sqlalchemy' \
+    || { echo "setup.sh: the installed packages do not import (see above)" >&2; exit 1; }
+say "ready: .venv/bin/custodes"
