@@ -105,7 +105,8 @@ class NodeKey:
             raise ValueError(f"{path}: cannot read key file: {exc}") from None
         party, key_id, key = doc.get("party"), doc.get("key_id"), doc.get("private_key")
         if not (isinstance(party, str) and isinstance(key_id, str) and isinstance(key, str)):
-            raise ValueError(f"{path}: key file needs string party, key_id and private_key")
+            raise ValueError(  # noqa: TRY004 - bad file content, not a programming error
+                f"{path}: key file needs string party, key_id and private_key")
         try:
             raw = base64.b64decode(key, validate=True)
         except (binascii.Error, ValueError):
