@@ -240,12 +240,26 @@ class OversightAccessed(_Data):
     result_count: Count
 
 
+class FindingReviewed(_Data):
+    """A supervisor acknowledged or closed a finding in the dashboard (platform type
+    of the dashboard, see docs/decisions.md); a closure is followed by
+    `ebsp.finding.resolved.v1` whose evidence names this event."""
+
+    finding_id: Annotated[str, Meta(pattern=r"^[0-9a-f]{32}\Z")]
+    rule: NonEmpty
+    action: Literal["acknowledged", "closed"]
+    user: NonEmpty
+    role: NonEmpty
+    comment: str
+    observed_at: Timestamp
+
+
 NodeData = Union[
     QuerySubmitted, QueryAnswered, TransferSent, RetentionAssessed, DeletionPerformed,
     OnwardRequested, OnwardDecided, OnwardExecuted, ReviewCompleted, DecisionRecorded,
     RemedyRequested, RemedyExtended, RemedyResolved, NodeCheckpoint,
 ]
-PlatformData = Union[FindingRaised, FindingResolved, OversightAccessed]
+PlatformData = Union[FindingRaised, FindingResolved, OversightAccessed, FindingReviewed]
 
 # type string -> payload struct, exactly the type strings of §3.
 NODE_TYPES: dict[str, type[_Data]] = {
@@ -268,6 +282,7 @@ PLATFORM_TYPES: dict[str, type[_Data]] = {
     "ebsp.finding.raised.v1": FindingRaised,
     "ebsp.finding.resolved.v1": FindingResolved,
     "ebsp.oversight.accessed.v1": OversightAccessed,
+    "ebsp.finding.reviewed.v1": FindingReviewed,
 }
 TYPE_OF: dict[type[_Data], str] = {v: k for k, v in {**NODE_TYPES, **PLATFORM_TYPES}.items()}
 CHECKPOINT_TYPE = "ebsp.node.checkpoint.v1"
