@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, String, Text, func
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -78,3 +79,18 @@ class UIFindingAction(UIBase):
     role: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     event_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+
+
+class UIFindingState(UIBase):
+    """Per finding: the parties involved (its responsible party plus the parties of
+    its evidence events, for scope filtering without joining the archive on every
+    page) and the supervisors' status (acknowledged or closed), which the
+    dashboard overlays on the store's `findings.status`."""
+
+    __tablename__ = "ui_finding_state"
+    __table_args__ = (Index("ix_ui_finding_state_parties", "parties", postgresql_using="gin"),)
+
+    finding_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    parties: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    ui_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    ui_status_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

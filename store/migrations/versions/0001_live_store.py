@@ -280,6 +280,7 @@ def upgrade() -> None:
     sa.Column('deadline', sa.DateTime(timezone=True), nullable=True),
     sa.Column('status', sa.String(length=16), server_default='open', nullable=False),
     sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('deleted_by', sa.String(length=2), nullable=True),
     sa.PrimaryKeyConstraint('transfer_id')
     )
     op.create_index('ix_retention_recipient_status', 'retention_clocks', ['recipient', 'status', 'deadline'], unique=False)

@@ -1,0 +1,181 @@
+"""The kafka-python runner: assign every partition, seek to the stored positions, loop.
+
+No consumer group and no Kafka offset commits: the positions in PostgreSQL
+are the only truth (written with the rows). Partitions are assigned manually,
+so there are no rebalances and no duplicate deliveries from them; a second
+instance is fenced by the position check in `store.batch.write_batch`.
+A batch is computed once and then stored, retrying across database outages;
+an ambiguous commit (connection lost during COMMIT) is settled by reading
+the positions back.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from processors.live.outbox import Outbox
+from processors.live.pipeline import Pipeline, Record
+from processors.live.progress import Progress
+from processors.live.rebuild import open_pipeline
+from store.batch import Batch, PositionConflict, load_positions, write_batch
+from store.db import connect_raw, migrate
+
+
+@dataclass
+class RunnerConfig:
+    bootstrap: str
+    database_url: str
+    events_topic: str
+    findings_topic: str
+    quarantine_topic: str
+    policy: Any
+    trust: Any | None
+    consumer: str = "live"
+    batch_size: int = 2000
+    max_wait_ms: int = 200
+    exit_when_idle_s: float | None = None  # tests and benches: stop once caught up and idle
+
+
+class KafkaRunner:
+    def __init__(self, cfg: RunnerConfig, log: Callable[[str], None],
+                 stop: threading.Event | None = None) -> None:
+        self.cfg, self.log = cfg, log
+        self.stop = stop or threading.Event()
+        self.conn: psycopg.Connection[Any] | None = None
+        self.on_commit: Callable[[Batch, float], None] | None = None  # bench hook
+
+    # --- database ---------------------------------------------------------------
+    def _connect(self) -> psycopg.Connection[Any]:
+        delay = 0.5
+        while not self.stop.is_set():
+            try:
+                return connect_raw(self.cfg.database_url)
+            except psycopg.OperationalError as exc:
+                self.log(f"database unavailable ({str(exc).strip()[:120]}); retrying in {delay:.1f}s")
+                self.stop.wait(delay)
+                delay = min(delay * 2, 5.0)
+        raise SystemExit(1)
+
+    def _store(self, batch: Batch) -> None:
+        """Store the batch, whatever it takes; the engine has already moved past it."""
+        ambiguous = False
+        while True:
+            try:
+                if self.conn is None or self.conn.closed:
+                    self.conn = self._connect()
+                write_batch(self.conn, batch)
+                return
+            except PositionConflict:
+                if ambiguous and self.conn is not None:
+                    stored = load_positions(self.conn, batch.consumer)
+                    self.conn.commit()
+                    if all(stored.get(tp) == o for tp, o in batch.positions.items()):
+                        return  # the lost COMMIT did happen
+                raise
+            except psycopg.OperationalError as exc:
+                ambiguous = True
+                self.log(f"database write failed ({str(exc).strip()[:120]}); retrying")
+                if self.conn is not None:
+                    try:
+                        self.conn.close()
+                    except Exception:  # noqa: BLE001 - already broken
+                        pass
+                self.conn = None
+                time.sleep(0.5)
+
+    # --- kafka --------------------------------------------------------------------
+    def _assign(self, consumer: KafkaConsumer, positions: dict[tuple[str, int], int],
+                known: set[int]) -> set[int]:
+        parts = consumer.partitions_for_topic(self.cfg.events_topic) or set()
+        new = set(parts) - known
+        if new:
+            tps = [TopicPartition(self.cfg.events_topic, p) for p in sorted(set(parts))]
+            consumer.assign(tps)
+            for tp in tps:
+                pos = positions.get((tp.topic, tp.partition))
+                if pos is None:
+                    consumer.seek_to_beginning(tp)
+                else:
+                    consumer.seek(tp, pos)
+            self.log(f"assigned {self.cfg.events_topic} partitions {sorted(parts)}")
+        return set(parts)
+
+    def _poll(self, consumer: KafkaConsumer) -> list[Record]:
+        out: list[Record] = []
+        deadline = time.monotonic() + self.cfg.max_wait_ms / 1000
+        while len(out) < self.cfg.batch_size:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            polled = consumer.poll(timeout_ms=max(1, int(left * 1000)),
+                                   max_records=self.cfg.batch_size - len(out))
+            for recs in polled.values():
+                out.extend(Record(r.topic, r.partition, r.offset, r.key, r.value) for r in recs)
+        return out
+
+    def run(self) -> int:
+        cfg = self.cfg
+        migrate(cfg.database_url)
+        self.conn = self._connect()
+        pipeline: Pipeline = open_pipeline(self.conn, consumer=cfg.consumer, policy=cfg.policy,
+                                           trust=cfg.trust, progress=self.log)
+        consumer = KafkaConsumer(
+            bootstrap_servers=cfg.bootstrap, group_id=None, enable_auto_commit=False,
+            auto_offset_reset="earliest", max_poll_records=cfg.batch_size,
+            fetch_max_bytes=32 * 1024 * 1024, max_partition_fetch_bytes=4 * 1024 * 1024,
+            client_id=f"custodes-process-{cfg.consumer}")
+        producer = KafkaProducer(bootstrap_servers=cfg.bootstrap, acks="all", linger_ms=5,
+                                 retries=10, client_id=f"custodes-process-{cfg.consumer}")
+        outbox = Outbox(self.conn, producer, cfg.findings_topic, cfg.quarantine_topic)
+        progress = Progress(self.log, consumer, cfg.events_topic)
+        known: set[int] = set()
+        last_assign = 0.0
+        idle_since = time.monotonic()
+        try:
+            while not self.stop.is_set():
+                if time.monotonic() - last_assign > 10 or not known:
+                    known = self._assign(consumer, pipeline.positions, known)
+                    last_assign = time.monotonic()
+                    if not known:
+                        self.stop.wait(1.0)
+                        continue
+                records = self._poll(consumer)
+                batch = pipeline.process(records)
+                if batch.records or batch.platform_rows:
+                    t0 = time.monotonic()
+                    self._store(batch)
+                    if self.on_commit is not None:
+                        self.on_commit(batch, time.time())
+                    outbox.conn = self.conn
+                    self._publish(outbox)
+                    progress.batch(batch, time.monotonic() - t0, pipeline)
+                    idle_since = time.monotonic()
+                elif cfg.exit_when_idle_s is not None and \
+                        time.monotonic() - idle_since > cfg.exit_when_idle_s:
+                    self.log("idle: caught up, exiting as asked")
+                    break
+                progress.tick(pipeline)
+        finally:
+            progress.tick(pipeline, force=True)
+            try:
+                self._publish(outbox)
+                producer.close(timeout=5)
+            finally:
+                consumer.close()
+                if self.conn is not None:
+                    self.conn.close()
+        return 0
+
+    def _publish(self, outbox: Outbox) -> None:
+        try:
+            outbox.publish()
+        except Exception as exc:  # noqa: BLE001 - a broker outage delays, never loses
+            self.log(f"publishing findings/quarantine delayed: {exc!r:.160}")
+            if self.conn is not None and not self.conn.closed:
+                self.conn.rollback()
