@@ -1,0 +1,87 @@
+"""The state directory: node keys, chain heads and the world, so a restart continues.
+
+Layout (e.g. `.local/sim/<run>/`):
+  keys/<PARTY>.key     Ed25519 private key (TOML, mode 0600), deterministic from --seed
+  chains/<PARTY>.json  the node's chain head (seq, head hash and time, checkpoint cadence)
+  world.json           schedule, random generator, counters, guards, recorded truth
+  meta.json            what the run was started with; a resume must match it
+Files are replaced atomically, chains and world together after the sink has
+flushed, so the directory always describes events that were delivered.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import orjson
+
+from custodes.signing import NodeChain, NodeKey
+from producers.config import SimConfig
+from producers.world import World
+
+
+class StateError(ValueError):
+    """The state directory does not match the requested run; says which setting differs."""
+
+
+def node_keys(seed: int, nodes: tuple[str, ...], suffix: str) -> dict[str, NodeKey]:
+    """Each node's key, deterministic from the seed (distinct per party)."""
+    material = f"custodes-simulate|{seed}".encode()
+    return {p: NodeKey.from_seed(p, f"{p}-{suffix}", material) for p in nodes}
+
+
+def config_fingerprint(cfg: SimConfig) -> str:
+    return hashlib.sha256(msgspec.json.encode(cfg)).hexdigest()[:16]
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class StateDir:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def exists(self) -> bool:
+        return (self.path / "world.json").is_file()
+
+    def save(self, meta: dict[str, Any], world: World, chains: dict[str, NodeChain]) -> None:
+        for party, chain in chains.items():
+            key_file = self.path / "keys" / f"{party}.key"
+            if not key_file.exists():
+                chain.key.save(key_file)
+            _atomic_write(self.path / "chains" / f"{party}.json", chain.to_json().encode())
+        _atomic_write(self.path / "world.json", orjson.dumps(world.state()))
+        _atomic_write(self.path / "meta.json", json.dumps(meta, indent=1, sort_keys=True).encode())
+
+    def load(self, meta: dict[str, Any]) -> tuple[World, dict[str, NodeChain], dict[str, Any]]:
+        """World and chains of a previous run; StateError if `meta` differs from what it was."""
+        saved = json.loads((self.path / "meta.json").read_text(encoding="utf-8"))
+        for name in ("seed", "nodes", "scale", "inject", "config"):
+            if saved.get(name) != meta.get(name):
+                raise StateError(
+                    f"{self.path}: the saved run has {name}={saved.get(name)!r}, this one "
+                    f"{meta.get(name)!r}; use another --state-dir or the same settings"
+                )
+        chains = {}
+        for party in meta["nodes"]:
+            key = NodeKey.load(self.path / "keys" / f"{party}.key")
+            text = (self.path / "chains" / f"{party}.json").read_text(encoding="utf-8")
+            chains[party] = NodeChain.from_state(key, text)
+        world = World.from_state(orjson.loads((self.path / "world.json").read_bytes()))
+        return world, chains, saved
