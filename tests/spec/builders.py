@@ -193,3 +193,22 @@ def audit(events: Iterable[Event], horizon_ms: int, *, policy: str | None = None
 def raised(events: Iterable[Event], horizon_ms: int, **kw: Any) -> dict[tuple[str, str], Any]:
     """{(rule, key): FindingRaised} of a replay."""
     return {(f.rule, f.key): f for f in audit(events, horizon_ms, **kw).findings}
+
+
+def forge(w: World, party: str, type_: str, data: Any, time_ms: int, *, seq: int | None = None,
+          prevhash: str | None = None, id: str | None = None, chain: bool = True) -> Event:
+    """An event the node's chain would not produce (bad seq, prevhash, time, id...).
+
+    Defaults continue the chain; with `chain` the node's head moves to it, so
+    later honest events link to the forged one, as a tampering node's would."""
+    from custodes.codec import build
+    from custodes.parties import node_source
+
+    c = w.chains[party]
+    event = build(source=node_source(party), type=f"ebsp.{type_}.v1", time_ms=time_ms,
+                  seq=c.seq + 1 if seq is None else seq,
+                  prevhash=c.head_hash if prevhash is None else prevhash, data=data, id=id)
+    if chain:
+        c.seq, c.head_hash, c.head_time_ms = event.seq, event.hash, event.time_ms
+    w.events.append(event)
+    return event
