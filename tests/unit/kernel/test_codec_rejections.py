@@ -231,3 +231,35 @@ def test_extension_attributes_are_allowed_when_cloudevents_allows_them() -> None
 def test_a_pattern_field_with_a_trailing_newline_is_rejected() -> None:
     r = rejected(broken(lambda w: w["data"].update(subject_nationality="FR\n")))
     assert r.field == "data.subject_nationality" and "alpha-2" in r.reason
+
+
+TRICKY_TIMES = [
+    "2026-01-05T08:00:00.000Z", "2024-02-29T23:59:59.999Z", "2025-02-29T00:00:00.000Z",
+    "2026-13-01T00:00:00.000Z", "2026-00-10T00:00:00.000Z", "2026-01-00T00:00:00.000Z",
+    "2026-01-05T08:60:00.000Z", "2026-01-05T08:00:59.999Z", "2026-01-05T08:00:5a.000Z",
+    "2026-01-05T08:00:00,000Z", "2026-01-05 08:00:00.000Z", "2026-01-05T08:00:00.000z",
+    "+026-01-05T08:00:00.000Z", "2026-01-05T08:00:00.-00Z", "2026-01-05T08:00:00.0000",
+    "0000-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY_TIMES)
+def test_the_fast_and_general_paths_agree_on_timestamps(text: str) -> None:
+    """Event time and data timestamps are checked by two code paths; they must agree."""
+    wire: dict[str, Any] = {
+        "specversion": "1.0", "id": ID, "source": "urn:ebsp:node:US",
+        "type": "ebsp.retention.assessed.v1", "time": text,
+        "datacontenttype": "application/json", "seq": 4, "prevhash": "a" * 64,
+        "data": {"assessment_id": "A-1", "transfer_id": "T-1", "case_id": "US-C-1",
+                 "party": "US", "continuing_risk": True, "evidence_ref": None,
+                 "assessed_by": "analyst-7", "review_by": None},
+    }
+    for place in ("time", "review_by"):
+        if place == "review_by":
+            wire["time"], wire["data"]["review_by"] = "2026-01-05T08:00:00.000Z", text
+        raw = json.dumps(wire).encode()
+        general = codec._check(json.loads(raw))
+        fast = codec._fast(raw)
+        assert fast is None or fast == general
+        assert isinstance(codec.decode(raw), Rejection) == isinstance(general, tuple)
+        assert isinstance(general, tuple) == (text in TRICKY_TIMES[2:7] + TRICKY_TIMES[8:15])
