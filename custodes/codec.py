@@ -388,7 +388,7 @@ def build(
     data: msgspec.Struct | dict[str, Any], id: str | None = None,
 ) -> Event:
     """A valid event from its parts, for trusted producers; ValueError if it would be rejected."""
-    payload = msgspec.to_builtins(data) if isinstance(data, msgspec.Struct) else dict(data)
+    payload = msgspec.to_builtins(data)  # a fresh copy: later changes to `data` cannot alter the event
     wire = {
         "specversion": "1.0",
         "id": id if id is not None else default_id(source, seq),

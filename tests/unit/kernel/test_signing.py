@@ -118,3 +118,14 @@ def test_checkpoint_cadence_follows_the_spec() -> None:
     assert not chain.checkpoint_due(T0 + 10_000)
     chain.emit("ebsp.remedy.extended.v1", extension(999), T0 + 10_000)
     assert chain.checkpoint_due(T0 + 10_000)  # the checkpoint will be the 1,000th event
+
+
+def test_changing_the_data_after_emitting_does_not_change_the_event() -> None:
+    chain = NodeChain(NodeKey.from_seed("US", "US-1", b"s"))
+    data = {"decision_id": "D-1", "case_id": "US-C-1", "party": "US", "subject_ref": "ab" * 32,
+            "outcome": "entry_refused", "adverse": True, "significant": True, "automated": False,
+            "human_review_id": None, "basis": ["T-1"]}
+    event = chain.emit("ebsp.decision.recorded.v1", data, T0)
+    data["basis"].append("T-2")
+    assert event.raw["data"]["basis"] == ["T-1"]  # type: ignore[index]
+    assert codec.decode(codec.encode(event)) == event
