@@ -200,13 +200,20 @@ class NodeChain:
     def from_state(cls, key: NodeKey, state: dict[str, Any] | str) -> NodeChain:
         """Continue a chain from `state()` (or its JSON); ValueError if it is not this key's."""
         st = json.loads(state) if isinstance(state, str) else state
+        if not isinstance(st, dict):
+            raise ValueError("chain state must be a JSON object")  # noqa: TRY004 - bad content
         if st.get("party") != key.party:
             raise ValueError(f"chain state is for party {st.get('party')!r}, key is {key.party}")
         seq, head = st.get("seq"), st.get("head_hash")
         if type(seq) is not int or seq < 0 or not isinstance(head, str) or len(head) != 64:
             raise ValueError("chain state needs an integer seq >= 0 and a 64-hex head_hash")
+        times = {k: st.get(k) for k in ("head_time_ms", "last_checkpoint_ms")}
+        if any(v is not None and type(v) is not int for v in times.values()):
+            raise ValueError(f"chain state times must be integers of epoch ms or null: {times}")
+        since = st.get("since_checkpoint", 0)
+        if type(since) is not int or since < 0:
+            raise ValueError("chain state since_checkpoint must be an integer >= 0")
         return cls(
-            key, seq=seq, head_hash=head, head_time_ms=st.get("head_time_ms"),
-            since_checkpoint=int(st.get("since_checkpoint", 0)),
-            last_checkpoint_ms=st.get("last_checkpoint_ms"),
+            key, seq=seq, head_hash=head, head_time_ms=times["head_time_ms"],
+            since_checkpoint=since, last_checkpoint_ms=times["last_checkpoint_ms"],
         )

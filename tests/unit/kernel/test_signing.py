@@ -129,3 +129,12 @@ def test_changing_the_data_after_emitting_does_not_change_the_event() -> None:
     data["basis"].append("T-2")
     assert event.raw["data"]["basis"] == ["T-1"]  # type: ignore[index]
     assert codec.decode(codec.encode(event)) == event
+
+
+def test_a_corrupt_chain_state_is_refused_not_half_used() -> None:
+    key = NodeKey.from_seed("DE", "DE-sim-1", b"s")
+    good = NodeChain(key).state()
+    for bad in ([], {**good, "seq": "3"}, {**good, "head_hash": "ab"},
+                {**good, "head_time_ms": "yesterday"}, {**good, "since_checkpoint": -1}):
+        with pytest.raises(ValueError, match="chain state"):
+            NodeChain.from_state(key, bad)  # type: ignore[arg-type]
