@@ -29,7 +29,7 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith(API_PREFIX + "/") or request.url.path == API_PREFIX
 
 
-def create_app(settings: UISettings | None = None, *, create_tables: bool = False,
+def create_app(settings: UISettings | None = None, *,
                access_recorder: AccessRecorder | None = None, sessionmaker: Any = None) -> FastAPI:
     """Build the app. `sessionmaker` and `access_recorder` may be injected by tests."""
     settings = settings or UISettings.from_env()
@@ -43,11 +43,7 @@ def create_app(settings: UISettings | None = None, *, create_tables: bool = Fals
     )
     app.state.settings = settings
     if sessionmaker is None:
-        engine = make_engine(settings.database_url)
-        if create_tables:
-            from store.ui_models import UIBase
-            UIBase.metadata.create_all(engine)
-        sessionmaker = make_sessionmaker(engine)
+        sessionmaker = make_sessionmaker(make_engine(settings.database_url))
     app.state.sessionmaker = sessionmaker
     if access_recorder is None:
         from oversight_ui.archive_recorder import ArchiveAccessRecorder

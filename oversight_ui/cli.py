@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     ui.add_argument("--demo-users", action="store_true",
                     help="create (or reset) one demo user per role first and print their passwords")
     ui.add_argument("--no-migrate", action="store_true",
-                    help="do not create the dashboard's tables if they are missing")
+                    help="do not run the schema migrations (alembic upgrade head) at start")
     ui.set_defaults(func=_run_ui)
 
     users = subparsers.add_parser(
@@ -60,12 +60,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def _sessionmaker():  # noqa: ANN202 - local import keeps --help fast
     from oversight_ui.db import make_engine, make_sessionmaker
     from oversight_ui.settings import UISettings
-    from store.ui_models import UIBase
+    from store.db import migrate
 
     settings = UISettings.from_env()
-    engine = make_engine(settings.database_url)
-    UIBase.metadata.create_all(engine)  # idempotent; alembic does the same in deployments
-    return make_sessionmaker(engine), settings
+    migrate(settings.database_url)  # alembic upgrade head: a no-op when already there
+    return make_sessionmaker(make_engine(settings.database_url)), settings
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -192,7 +191,10 @@ def _run_ui(args: argparse.Namespace) -> int:
     settings = UISettings.from_env()
     if args.demo_users:
         _print_demo(seed_demo_users())
-    app = create_app(settings, create_tables=not args.no_migrate)
+    if not args.no_migrate and not args.demo_users:
+        from store.db import migrate
+        migrate(settings.database_url)
+    app = create_app(settings)
     print(f"Custodes dashboard on http://{args.host}:{args.port}/  (database {settings.masked_database_url()})")
     if not args.demo_users:
         print("Sign in with a user from `custodes users add`, or start with --demo-users.")

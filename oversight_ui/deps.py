@@ -30,10 +30,12 @@ class NotSignedIn(Exception):
 
 
 class OutOfScope(HTTPException):
-    """403 for a view or object outside the viewer's scope; recorded as a refused access."""
+    """403 for a view outside the viewer's scope, 404 for an object that is not in it
+    (existence is not revealed); recorded as a refused access either way."""
 
-    def __init__(self, view: str, detail: str, filters: dict[str, Any] | None = None) -> None:
-        super().__init__(status_code=403, detail=detail)
+    def __init__(self, view: str, detail: str, filters: dict[str, Any] | None = None,
+                 status_code: int = 403) -> None:
+        super().__init__(status_code=status_code, detail=detail)
         self.view = view
         self.filters = filters or {}
 

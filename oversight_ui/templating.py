@@ -1,6 +1,7 @@
 """Jinja2 environment of the dashboard, with the filters the pages share."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +14,12 @@ from custodes.timefmt import format_ms
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
 
-def utc(ms: int | None) -> str:
+def utc(ms: int | datetime | None) -> str:
     """`2026-01-05 08:00 UTC`: minutes are enough on screen; the API gives the exact time."""
     if ms is None:
         return "—"
+    if isinstance(ms, datetime):
+        return ms.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     t = format_ms(int(ms))
     return f"{t[:10]} {t[11:16]} UTC"
 

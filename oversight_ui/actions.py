@@ -1,0 +1,77 @@
+"""Supervisors' actions on findings: acknowledge and close, each recorded as
+platform events in the chain (see docs/decisions.md):
+
+* acknowledge → `ebsp.finding.reviewed.v1` (action `acknowledged`, comment);
+* close → `ebsp.finding.reviewed.v1` (action `closed`, comment), then
+  `ebsp.finding.resolved.v1` of SPEC §3 whose evidence is that review event.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy.orm import Session
+
+from custodes.events import FindingResolved, FindingReviewed
+from custodes.timefmt import format_ms
+from oversight_ui import platform_chain
+from oversight_ui.deps import Viewer
+from oversight_ui.queries import findings
+from store.ui_models import UIFindingAction
+
+ACTING_ROLES_PREFIX = ("dpa:",)
+ACTING_ROLES = ("edps", "us-privacy")
+MAX_COMMENT = 2000
+
+
+class ActionError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def may_act(role: str) -> bool:
+    """Supervisory authorities act on findings; joint review and auditors only read."""
+    return role.startswith(ACTING_ROLES_PREFIX) or role in ACTING_ROLES
+
+
+@dataclass(frozen=True)
+class Done:
+    finding_id: str
+    action: str
+    event_ids: list[str]
+
+
+def act(db: Session, viewer: Viewer, finding_id: str, action: str, comment: str) -> Done:
+    if not may_act(viewer.role):
+        raise ActionError(403, f"The role {viewer.role} may read findings but not acknowledge or close them.")
+    comment = comment.strip()
+    if not comment:
+        raise ActionError(422, "A comment is required: say why the finding is acknowledged or closed.")
+    if len(comment) > MAX_COMMENT:
+        raise ActionError(422, f"The comment is too long (at most {MAX_COMMENT} characters).")
+    d = findings.detail(db, viewer.scope, finding_id)
+    if d is None:
+        raise ActionError(404, f"No finding {finding_id} in your scope.")
+    if d["status"] in ("resolved", "closed"):
+        raise ActionError(409, f"The finding is already {d['status']}.")
+    if action == "acknowledged" and d["status"] == "acknowledged":
+        raise ActionError(409, "The finding is already acknowledged.")
+    f = d["finding"]
+    now = platform_chain.now_ms()
+    observed = format_ms(now)
+    reviewed = platform_chain.append(db, "ebsp.finding.reviewed.v1", FindingReviewed(
+        finding_id=finding_id, rule=f.rule, action=action, user=viewer.username, role=viewer.role,
+        comment=comment, observed_at=observed), finding_id=finding_id, at_ms=now)
+    ids = [reviewed.id]
+    if action == "closed":
+        resolved = platform_chain.append(db, "ebsp.finding.resolved.v1", FindingResolved(
+            finding_id=finding_id, rule=f.rule, evidence=[reviewed.id], observed_at=observed),
+            finding_id=finding_id, at_ms=now)
+        ids.append(resolved.id)
+    at = datetime.now(timezone.utc)
+    db.add(UIFindingAction(finding_id=finding_id, action=action, comment=comment,
+                           username=viewer.username, role=viewer.role, at=at, event_id=reviewed.id))
+    findings.record_action(db, finding_id, action, at)
+    db.commit()
+    return Done(finding_id, action, ids)

@@ -1,0 +1,139 @@
+"""Shared pieces of the query layer: filters, paging, results, scope clauses."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import ColumnElement, and_, false, or_, true
+
+from oversight_ui.scope import Scope
+
+PartyCode = Field(default=None, pattern=r"^[A-Z]{2}$", description="ISO alpha-2 party code of SPEC §1")
+
+
+class ViewFilters(BaseModel):
+    """Query parameters common to the views; each view uses those that apply.
+
+    Dates are UTC calendar days, `since` and `until` both inclusive.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    party: str | None = PartyCode
+    rule: str | None = Field(default=None, pattern=r"^[A-Z]{3}-[0-9]$")
+    severity: Literal["info", "warning", "violation", "critical"] | None = None
+    status: str | None = Field(default=None, pattern=r"^[a-z_]{1,16}$")
+    since: date | None = None
+    until: date | None = None
+    page: int = Field(default=1, ge=1, le=100000)
+
+    def as_record(self) -> dict[str, Any]:
+        """The filters for the access event (page included: it says which rows were seen)."""
+        return {k: (v.isoformat() if isinstance(v, date) else v)
+                for k, v in self.model_dump().items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    kind: str = "text"  # text | int | time | day | pct | party | link
+
+
+@dataclass
+class TableResult:
+    view: str
+    title: str
+    columns: list[Column]
+    rows: list[dict[str, Any]]
+    total: int
+    page: int = 1
+    page_size: int = 50
+    aggregated: bool = False
+    note: str | None = None
+    empty: str = "Nothing to show for these filters."
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size)) if self.page_size else 1
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "view": self.view, "title": self.title, "aggregated": self.aggregated,
+            "columns": [{"key": c.key, "label": c.label, "kind": c.kind} for c in self.columns],
+            "rows": [{c.key: cell_json(c, r.get(c.key)) for c in self.columns} for r in self.rows],
+            "total": self.total, "page": self.page, "page_size": self.page_size, "pages": self.pages,
+            "note": self.note,
+        }
+
+
+def cell_json(col: Column, value: Any) -> Any:
+    """A cell for the API: ratios as integer numerator/denominator (no floats)."""
+    if col.kind == "pct" and isinstance(value, (list, tuple)):
+        return {"numerator": int(value[0]), "denominator": int(value[1])}
+    return jsonable(value)
+
+
+def cell_text(col: Column, value: Any) -> str:
+    """A cell for CSV and screen: UTC times, percentages with one decimal."""
+    if value is None:
+        return ""
+    if col.kind == "pct" and isinstance(value, (list, tuple)):
+        num, den = int(value[0]), int(value[1])
+        if not den:
+            return ""
+        tenths = (num * 1000 + den // 2) // den
+        return f"{tenths // 10}.{tenths % 10} %"
+    if isinstance(value, (datetime, date)):
+        return str(jsonable(value))
+    if isinstance(value, (list, tuple)):
+        return " ".join(str(v) for v in value)
+    return str(value)
+
+
+def jsonable(value: Any) -> Any:
+    """Datetimes and dates as SPEC §2 text (UTC, Z); everything else as is."""
+    if isinstance(value, datetime):
+        v = value.astimezone(timezone.utc)
+        return v.strftime("%Y-%m-%dT%H:%M:%S.") + f"{v.microsecond // 1000:03d}Z"
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def day_start(d: date) -> datetime:
+    return datetime.combine(d, time(0), tzinfo=timezone.utc)
+
+
+def period_clause(column: Any, f: ViewFilters) -> ColumnElement[bool]:
+    """`since` ≤ column < day after `until`, for timestamptz columns."""
+    parts: list[ColumnElement[bool]] = []
+    if f.since:
+        parts.append(column >= day_start(f.since))
+    if f.until:
+        parts.append(column < day_start(f.until + timedelta(days=1)))
+    return and_(true(), *parts)
+
+
+def any_party_in(scope: Scope, *columns: Any) -> ColumnElement[bool]:
+    """Row visible when any of the party columns is one of the scope's parties."""
+    parties = scope.party_list()
+    if parties is None:
+        return true()
+    if not columns:
+        return false()
+    return or_(*(c.in_(parties) for c in columns))
+
+
+def party_filter(party: str | None, *columns: Any) -> ColumnElement[bool]:
+    """The user's `party` filter: rows where that party is involved."""
+    if not party:
+        return true()
+    return or_(*(c == party for c in columns))
+
+
+def offset_of(f: ViewFilters, page_size: int) -> int:
+    return (f.page - 1) * page_size

@@ -1,0 +1,137 @@
+"""The findings register: list with filters, drill-down, and supervisors' actions.
+
+Scope: a finding is visible when its responsible party or any party of its
+evidence events is in scope. Those parties are computed once per finding into
+`ui_finding_state` (by `sync_state`, called before reading) rather than
+joining the archive on every page. The status shown is the store's status
+(`resolved` by a rule wins), else the supervisors' (`acknowledged`, `closed`),
+else `open`.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, cast, func, select, text, true
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+from sqlalchemy.types import Text
+
+from oversight_ui.queries import events as ev
+from oversight_ui.queries.common import (
+    Column, TableResult, ViewFilters, offset_of, period_clause,
+)
+from oversight_ui.rules_text import rule_text
+from oversight_ui.scope import Scope
+from store.models import Finding as F
+from store.ui_models import UIFindingAction, UIFindingState as S
+
+STATUS = case((F.status.in_(("resolved", "closed")), F.status),
+              (S.ui_status.is_not(None), S.ui_status), else_=F.status).label("status")
+SEVERITY_ORDER = case((F.severity == "critical", 0), (F.severity == "violation", 1),
+                      (F.severity == "warning", 2), else_=3)
+ROW_COLUMNS = [Column("finding_id", "Finding", "link"), Column("rule", "Rule"),
+               Column("severity", "Severity"), Column("party", "Responsible", "party"),
+               Column("case_id", "Case"), Column("observed_at", "Observed (UTC)", "time"),
+               Column("due", "Due (UTC)", "time"), Column("status", "Status"),
+               Column("summary", "Summary")]
+AGG_COLUMNS = [Column("rule", "Rule"), Column("severity", "Severity"),
+               Column("party", "Responsible", "party"), Column("status", "Status"),
+               Column("findings", "Findings", "int")]
+
+_SYNC = text("""
+INSERT INTO ui_finding_state (finding_id, parties)
+SELECT f.finding_id,
+       ARRAY(SELECT DISTINCT p FROM (
+               SELECT f.party AS p
+               UNION ALL
+               SELECT unnest(a.parties) FROM archive_events a WHERE a.id = ANY(f.evidence)
+             ) s WHERE p IS NOT NULL ORDER BY p)
+FROM findings f
+WHERE NOT EXISTS (SELECT 1 FROM ui_finding_state s WHERE s.finding_id = f.finding_id)
+ON CONFLICT (finding_id) DO NOTHING
+""")
+
+
+def sync_state(db: Session) -> None:
+    """Compute the involved parties of findings not seen before (idempotent, cheap when
+    nothing is new: an anti-join on two primary keys)."""
+    db.execute(_SYNC)
+    db.commit()
+
+
+def _scope_clause(scope: Scope) -> Any:
+    parties = scope.party_list()
+    return true() if parties is None else S.parties.overlap(cast(parties, ARRAY(Text)))
+
+
+def _base(scope: Scope, f: ViewFilters) -> Any:
+    parts = [_scope_clause(scope), period_clause(F.observed_at, f)]
+    if f.rule:
+        parts.append(F.rule == f.rule)
+    if f.severity:
+        parts.append(F.severity == f.severity)
+    if f.party:
+        parts.append(F.party == f.party)
+    if f.status:
+        parts.append(STATUS == f.status)
+    return and_(*parts)
+
+
+def _from() -> Any:
+    return F.__table__.join(S.__table__, S.finding_id == F.finding_id)
+
+
+def table(db: Session, scope: Scope, f: ViewFilters, page_size: int) -> TableResult:
+    sync_state(db)
+    where = _base(scope, f)
+    if scope.aggregates_only:
+        rows = db.execute(select(F.rule, F.severity, F.party, STATUS, func.count().label("findings"))
+                          .select_from(_from()).where(where)
+                          .group_by(F.rule, F.severity, F.party, STATUS)
+                          .order_by(F.rule, SEVERITY_ORDER, F.party)).mappings().all()
+        return TableResult("findings", "Findings by rule, severity, party and status", AGG_COLUMNS,
+                           [dict(r) for r in rows], len(rows), 1, max(len(rows), 1), aggregated=True,
+                           note="Joint review sees counts; case-level findings are not shown.",
+                           empty="No findings for these filters.")
+    total = db.scalar(select(func.count()).select_from(_from()).where(where)) or 0
+    rows = db.execute(select(F.finding_id, F.rule, F.severity, F.party, F.case_id, F.observed_at,
+                             F.due, STATUS, F.summary).select_from(_from()).where(where)
+                      .order_by(F.observed_at.desc(), F.finding_id).limit(page_size)
+                      .offset(offset_of(f, page_size))).mappings().all()
+    return TableResult("findings", "Findings register", ROW_COLUMNS, [dict(r) for r in rows], total,
+                       f.page, page_size,
+                       empty="No findings in your scope for these filters. Findings appear when a rule "
+                             "of SPEC §6 is breached.")
+
+
+def counts(db: Session, scope: Scope) -> list[dict[str, Any]]:
+    """Open (not resolved or closed) findings per rule and severity, for the overview."""
+    sync_state(db)
+    rows = db.execute(select(F.rule, F.severity, func.count().label("findings")).select_from(_from())
+                      .where(_scope_clause(scope), STATUS.notin_(("resolved", "closed")))
+                      .group_by(F.rule, F.severity).order_by(F.rule, SEVERITY_ORDER)).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def detail(db: Session, scope: Scope, finding_id: str) -> dict[str, Any] | None:
+    """The finding, its evidence events (in scope), rule text and action history;
+    None when there is no such finding in the scope."""
+    sync_state(db)
+    row = db.execute(select(F, STATUS, S.parties).select_from(_from())
+                     .where(F.finding_id == finding_id, _scope_clause(scope))).first()
+    if row is None:
+        return None
+    finding, status, parties = row
+    evidence = ev.by_ids(db, scope, list(finding.evidence))
+    resolution = ev.by_ids(db, scope, list(finding.resolution_evidence or []))
+    actions = db.scalars(select(UIFindingAction).where(UIFindingAction.finding_id == finding_id)
+                         .order_by(UIFindingAction.at)).all()
+    return {"finding": finding, "status": status, "parties": list(parties), "evidence": evidence,
+            "missing_evidence": sorted(set(finding.evidence) - {e["id"] for e in evidence}),
+            "resolution": resolution, "actions": list(actions), "rule": rule_text(finding.rule)}
+
+
+def record_action(db: Session, finding_id: str, action: str, ui_status: str, at: datetime) -> None:
+    db.execute(S.__table__.update().where(S.finding_id == finding_id)
+               .values(ui_status=ui_status, ui_status_at=at))

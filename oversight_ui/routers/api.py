@@ -1,0 +1,160 @@
+"""The JSON API: one endpoint per view, the finding drill-down, case events,
+actions, the live-change stream and the (signed-in only) OpenAPI document."""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from sqlalchemy import func, select
+
+from oversight_ui.actions import ActionError, act
+from oversight_ui.deps import CsrfDep, CtxDep, OutOfScope, ViewerDep
+from oversight_ui.queries import events as ev, findings, overview
+from oversight_ui.queries.common import ViewFilters, jsonable
+from oversight_ui.schemas import (
+    ActionDone, CommentIn, EventOut, FindingOut, OverviewOut, TableOut,
+)
+from oversight_ui.views import VIEWS, ViewSpec
+from store.models import ArchivedEvent, PlatformEvent, ProcessorState, QuarantinedMessage
+
+router = APIRouter(tags=["views"])
+FindingId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
+
+
+@router.get("/openapi.json", include_in_schema=False)
+def openapi(request: Request, viewer: ViewerDep) -> JSONResponse:
+    return JSONResponse(request.app.openapi())
+
+
+@router.get("/overview", response_model=OverviewOut, summary="Health at a glance")
+def overview_api(ctx: CtxDep) -> Any:
+    s = overview.summary(ctx.db, ctx.scope)
+    ctx.record("overview", {}, overview.result_count(s))
+    return OverviewOut(
+        watermark=jsonable(s["watermark"]), open_findings=s["open_findings"],
+        critical_findings=s["critical_findings"], findings_by_rule=s["findings_by_rule"],
+        volume_totals=s["volume_totals"],
+        volumes_daily=[{k: jsonable(v) for k, v in r.items()} for r in s["volumes_daily"]],
+        reciprocity_latest_month=s["reciprocity"], overdue_deletions=s["overdue_deletions"],
+        retention_by_recipient=s["retention_by_recipient"], nodes=s["nodes"],
+        broken_chains=s["broken_chains"], quarantined=s["quarantined"])
+
+
+def _view_handler(spec: ViewSpec) -> Any:
+    def handler(ctx: CtxDep, f: Annotated[ViewFilters, Query()]) -> Any:
+        result = spec.fn(ctx.db, ctx.scope, f, ctx.settings.page_size)
+        ctx.record(spec.name, f.as_record(), len(result.rows))
+        return result.to_json()
+    handler.__name__ = f"{spec.name}_api"
+    handler.__doc__ = spec.help
+    return handler
+
+
+for _spec in VIEWS.values():
+    router.add_api_route(f"/{_spec.name}", _view_handler(_spec), methods=["GET"],
+                         response_model=TableOut, summary=_spec.nav, name=f"api_{_spec.name}")
+
+
+def _event_out(e: dict[str, Any]) -> EventOut:
+    return EventOut(id=e["id"], source=e["source"], seq=e["seq"], type=e["type"],
+                    time=e["event"].get("time", ""), case_id=e["case_id"], parties=e["parties"],
+                    hash=e["hash"], prevhash=e["prevhash"], chain=e["chain"], event=e["event"])
+
+
+@router.get("/findings/{finding_id}", response_model=FindingOut, summary="One finding with its evidence")
+def finding_api(ctx: CtxDep, finding_id: FindingId) -> Any:
+    if ctx.scope.aggregates_only:
+        raise OutOfScope("finding", "Joint review sees aggregates only.", {"finding_id": finding_id})
+    d = findings.detail(ctx.db, ctx.scope, finding_id)
+    if d is None:
+        raise OutOfScope("finding", f"No finding {finding_id} in your scope.", {"finding_id": finding_id},
+                         status_code=404)
+    ctx.record("finding", {"finding_id": finding_id}, 1 + len(d["evidence"]))
+    f, r = d["finding"], d["rule"]
+    return FindingOut(
+        finding_id=f.finding_id, rule=f.rule, severity=f.severity, party=f.party, case_id=f.case_id,
+        key=f.key, summary=f.summary, observed_at=jsonable(f.observed_at), due=jsonable(f.due),
+        status=d["status"], parties_involved=d["parties"],
+        evidence=[_event_out(e) for e in d["evidence"]],
+        evidence_not_in_scope_or_archive=d["missing_evidence"],
+        resolution_evidence=[_event_out(e) for e in d["resolution"]],
+        actions=[{"action": a.action, "comment": a.comment, "user": a.username, "role": a.role,
+                  "at": jsonable(a.at), "event_id": a.event_id} for a in d["actions"]],
+        rule_text=None if r is None else {"rule": r.rule, "title": r.title, "checks": r.checks,
+                                          "legal_basis": r.legal_basis, "responsible": r.responsible})
+
+
+def _api_action(action: str) -> Any:
+    def handler(ctx: CtxDep, finding_id: FindingId, body: CommentIn) -> Any:
+        view = f"finding.{'acknowledge' if action == 'acknowledged' else 'close'}"
+        try:
+            done = act(ctx.db, ctx.viewer, finding_id, action, body.comment)
+        except ActionError as exc:
+            ctx.db.rollback()
+            if exc.status in (403, 404):
+                raise OutOfScope(view, exc.message, {"finding_id": finding_id},
+                                 status_code=exc.status) from exc
+            ctx.record(view, {"finding_id": finding_id, "refused": exc.message[:200]}, 0)
+            raise HTTPException(exc.status, exc.message) from exc
+        ctx.record(view, {"finding_id": finding_id}, 1)
+        return ActionDone(finding_id=done.finding_id, action=done.action, event_ids=done.event_ids)
+    handler.__name__ = f"finding_{action}_api"
+    return handler
+
+
+router.add_api_route("/findings/{finding_id}/acknowledge", _api_action("acknowledged"), methods=["POST"],
+                     response_model=ActionDone, dependencies=[CsrfDep], summary="Acknowledge a finding")
+router.add_api_route("/findings/{finding_id}/close", _api_action("closed"), methods=["POST"],
+                     response_model=ActionDone, dependencies=[CsrfDep], summary="Close a finding")
+
+
+@router.get("/cases/{case_id}/events", response_model=TableOut, summary="Archived events of a case")
+def case_events_api(ctx: CtxDep, case_id: str, f: Annotated[ViewFilters, Query()]) -> Any:
+    if ctx.scope.aggregates_only:
+        raise OutOfScope("case", "Joint review sees aggregates only.", {"case_id": case_id})
+    result = ev.table(ctx.db, ctx.scope, f, ctx.settings.page_size, case_id=case_id)
+    if result.total == 0:
+        raise OutOfScope("case", f"No events of case {case_id} in your scope.", {"case_id": case_id},
+                         status_code=404)
+    ctx.record("case", {"case_id": case_id, **f.as_record()}, len(result.rows))
+    out = result.to_json()
+    for row, full in zip(out["rows"], result.rows):
+        row["event"] = full["event"]
+    return out
+
+
+def data_version(factory: Any) -> str:
+    """A cheap fingerprint of what the pages show: it changes whenever events are
+    archived, findings chained, messages quarantined or the watermark moves."""
+    with factory() as db:
+        a = db.scalar(select(func.max(ArchivedEvent.ingest_no)))
+        p = db.scalar(select(func.max(PlatformEvent.seq)))
+        q = db.scalar(select(func.max(QuarantinedMessage.id)))
+        w = db.scalar(select(func.max(ProcessorState.watermark_ms)))
+    return f"{a}-{p}-{q}-{w}"
+
+
+@router.get("/live", summary="Server-sent events: `changed` whenever the data behind the pages changes",
+            response_class=StreamingResponse)
+async def live(request: Request, ctx: CtxDep) -> StreamingResponse:
+    await asyncio.to_thread(ctx.record, "live", {}, 0)
+    factory = request.app.state.sessionmaker
+    interval = max(1, ctx.settings.refresh_s)
+
+    async def stream() -> AsyncIterator[bytes]:
+        last = None
+        yield f"retry: {interval * 1000}\n\n".encode()
+        while not await request.is_disconnected():
+            version = await asyncio.to_thread(data_version, factory)
+            if last is not None and version != last:
+                yield f"event: changed\ndata: {version}\n\n".encode()
+            elif last is None:
+                yield f"event: hello\ndata: {version}\n\n".encode()
+            last = version
+            await asyncio.sleep(interval)
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

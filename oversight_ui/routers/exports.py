@@ -1,0 +1,112 @@
+"""Exports: CSV of any table view (the rows of the current filters, every page),
+and for auditors the audit bundle: the scope's events in canonical JSONL, the
+trust file, and the exact `custodes audit replay` command."""
+from __future__ import annotations
+
+import csv
+import io
+import shlex
+import tempfile
+import zipfile
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
+from starlette.responses import Response
+
+from custodes.timefmt import format_ms, parse_ms
+from oversight_ui.deps import CtxDep, OutOfScope
+from oversight_ui.queries import events as ev
+from oversight_ui.queries.common import ViewFilters, cell_text
+from oversight_ui.templating import render
+from oversight_ui.views import VIEWS, ViewSpec
+
+router = APIRouter(include_in_schema=False)
+CSV_MAX_ROWS = 200_000
+
+
+def _csv_handler(spec: ViewSpec) -> Any:
+    def handler(request: Request, ctx: CtxDep, f: Annotated[ViewFilters, Query()]) -> Response:
+        # The whole filtered table, not one page: run the query with one big page.
+        result = spec.fn(ctx.db, ctx.scope, f.model_copy(update={"page": 1}), CSV_MAX_ROWS)
+        ctx.record(f"export.{spec.name}", f.as_record(), len(result.rows))
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow([c.label for c in result.columns])
+        for row in result.rows:
+            w.writerow([cell_text(c, row.get(c.key)) for c in result.columns])
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%MZ")
+        name = f"custodes-{spec.name}-{ctx.scope.label.replace(',', '-')}-{stamp}.csv"
+        return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    handler.__name__ = f"{spec.name}_csv"
+    return handler
+
+
+for _spec in VIEWS.values():
+    router.add_api_route(f"/export/{_spec.name}.csv", _csv_handler(_spec), methods=["GET"])
+
+
+def _require_auditor(ctx: Any, view: str, filters: dict[str, Any]) -> None:
+    if not ctx.scope.can_export_bundle:
+        raise OutOfScope(view, "Audit bundles are for the auditor role.", filters)
+
+
+@router.get("/audit")
+def audit_page(request: Request, ctx: CtxDep) -> Response:
+    _require_auditor(ctx, "audit", {})
+    ctx.record("audit", {}, 0)
+    return render(request, "audit.html", {"nav_active": "audit"})
+
+
+def replay_command(since: date | None, until: date | None, has_trust: bool, has_policy: bool) -> str:
+    args = ["custodes", "audit", "replay", "--events", "events.jsonl"]
+    if has_policy:
+        args += ["--policy", "policy.toml"]
+    if has_trust:
+        args += ["--trust", "trust.toml"]
+    if until is not None:
+        args += ["--horizon", format_ms(parse_ms(until.isoformat() + "T00:00:00.000Z") + 86_400_000)]
+    args += ["--findings-out", "findings.jsonl"]
+    return shlex.join(args)
+
+
+@router.get("/export/audit-bundle.zip")
+def audit_bundle(request: Request, ctx: CtxDep, since: date | None = None,
+                 until: date | None = None) -> Response:
+    filters = {"since": since.isoformat() if since else None, "until": until.isoformat() if until else None}
+    _require_auditor(ctx, "export.audit-bundle", filters)
+    since_ms = parse_ms(since.isoformat() + "T00:00:00.000Z") if since else None
+    until_ms = parse_ms(until.isoformat() + "T00:00:00.000Z") + 86_400_000 if until else None
+    trust = Path(ctx.settings.trust_file) if ctx.settings.trust_file else None
+    policy = Path(ctx.settings.policy_file) if ctx.settings.policy_file else None
+    tmp = tempfile.NamedTemporaryFile(prefix="custodes-bundle-", suffix=".zip", delete=False)
+    count = 0
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        with z.open("events.jsonl", "w") as out:
+            for line in ev.stream_canonical(ctx.db, ctx.scope, since_ms, until_ms):
+                out.write(line + b"\n")
+                count += 1
+        if trust and trust.is_file():
+            z.writestr("trust.toml", trust.read_bytes())
+        if policy and policy.is_file():
+            z.writestr("policy.toml", policy.read_bytes())
+        cmd = replay_command(since, until, bool(trust and trust.is_file()), bool(policy and policy.is_file()))
+        z.writestr("REPLAY.txt", (
+            "Custodes audit bundle\n"
+            f"exported by: {ctx.viewer.username} ({ctx.viewer.role}), scope {ctx.scope.label}\n"
+            f"period (UTC event time): {filters['since'] or 'start'} .. {filters['until'] or 'now'}\n"
+            f"events: {count} (canonical form, SPEC §2; node events of the scope, in ingest order)\n"
+            + ("" if trust and trust.is_file() else
+               "trust file: not configured on this server (set CUSTODES_TRUST_FILE); "
+               "signature checks need the nodes' trust file.\n")
+            + "\nRe-audit with:\n\n    " + cmd + "\n"))
+    tmp.close()
+    ctx.record("export.audit-bundle", filters, count)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%MZ")
+    return FileResponse(tmp.name, media_type="application/zip",
+                        filename=f"custodes-audit-{ctx.scope.label.replace(',', '-')}-{stamp}.zip",
+                        background=BackgroundTask(Path(tmp.name).unlink, missing_ok=True))

@@ -1,0 +1,68 @@
+"""Registry of the table views: one entry per view of SPEC §8, shared by the
+HTML pages, the JSON API and the CSV export so the three can never disagree
+about what a view shows or how it is scoped."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from oversight_ui.queries import (
+    findings, nodes, onward, quarantine, reciprocity, remedies, retention, review, volumes,
+)
+from oversight_ui.queries.common import TableResult, ViewFilters
+from oversight_ui.scope import Scope
+
+TableFn = Callable[[Session, Scope, ViewFilters, int], TableResult]
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    name: str
+    nav: str
+    fn: TableFn
+    filters: tuple[str, ...]
+    statuses: tuple[str, ...] = ()
+    help: str = ""
+
+
+VIEWS: dict[str, ViewSpec] = {v.name: v for v in (
+    ViewSpec("volumes", "Volumes", volumes.table, ("party", "since", "until"),
+             help="Queries, hits and transfers per party pair and UTC day. Hit rate = hits / queries."),
+    ViewSpec("retention", "Retention", retention.table, ("party", "status", "since", "until"),
+             ("open", "due_soon", "overdue", "deleted"),
+             help="One clock per transfer, measured against the platform watermark (SPEC §5). "
+                  "Period filters apply to the deadline."),
+    ViewSpec("reciprocity", "Reciprocity", reciprocity.table, ("party", "since", "until"),
+             help="Transfers between each EU party and the US per UTC month; REC-1 flags months "
+                  "whose balance is below the policy ratio."),
+    ViewSpec("review", "Human review", review.table, ("party",),
+             help="Adverse and significant decisions per deciding party, and how many named a "
+                  "completed human review (HRV-1)."),
+    ViewSpec("onward", "Onward transfers", onward.table, ("party", "status", "since", "until"),
+             ("pending", "granted", "refused"),
+             help="Requests to pass data on to a third country, with the originating party's decision."),
+    ViewSpec("findings", "Findings", findings.table,
+             ("rule", "severity", "party", "status", "since", "until"),
+             ("open", "acknowledged", "closed", "resolved"),
+             help="Breaches of the rules of SPEC §6. Open a finding for its evidence, rule text and actions."),
+    ViewSpec("remedies", "Remedies", remedies.table, ("party", "status", "since", "until"),
+             ("open", "overdue", "resolved"),
+             help="Data subjects' requests and their deadlines (RMD-1)."),
+    ViewSpec("nodes", "Node health", nodes.table, ("party",),
+             help="Per node: last event, last signed checkpoint, lag behind the freshest node, "
+                  "and hash-chain status."),
+    ViewSpec("quarantine", "Quarantine", quarantine.table, ("party", "status", "since", "until"),
+             ("invalid", "conflicting_duplicate"),
+             help="Messages that are not valid events (SPEC §7), kept with the reason."),
+)}
+
+
+def run(spec: ViewSpec, db: Session, scope: Scope, f: ViewFilters, page_size: int) -> TableResult:
+    return spec.fn(db, scope, f, page_size)
+
+
+def filters_record(f: ViewFilters) -> dict[str, Any]:
+    return f.as_record()
