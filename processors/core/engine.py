@@ -74,7 +74,7 @@ class Engine:
         """Take one node event; return what it decides on its own (never raises)."""
         if not event.party:  # platform events are outputs, not evidence
             return []
-        status, key = self._identities.classify(event)
+        status, key, mark = self._identities.classify(event)
         out: list[Output] = []
         if status is Seen.DUPLICATE:
             self.duplicates += 1
@@ -83,7 +83,7 @@ class Engine:
             self.conflicts += 1
             self._integrity.conflict(event, out)
             return self._once(out)
-        self._identities.remember(key, event)
+        self._identities.remember(key, mark)
         self.events_ingested += 1
         self._integrity.on_event(event, out)
         handlers = self._dispatch.get(event.type)

@@ -12,8 +12,8 @@ continues from that event: its hash is the next expected prevhash.
 
 Identity (SPEC §7): an event with the same source and id as one already seen
 is a duplicate when its hash is identical (ignored) and a conflict otherwise
-(INT-1 for it, and it is not evaluated further). The index keeps an 8-byte
-digest of source+id and 60 bits of the hash, both as ints, per event.
+(INT-1 for it, and it is not evaluated further). The index maps an int
+made of the id's 128 bits and the party to 60 bits of the hash, per event.
 
 The same pass tracks each node's latest checkpoint time: the low watermark
 of SPEC §5 is their minimum, undefined while a node seen has none.
@@ -26,6 +26,7 @@ from typing import Any
 
 from custodes.canonical import ZERO_HASH
 from custodes.events import CHECKPOINT_TYPE, Event, NodeCheckpoint
+from custodes.parties import PARTIES
 from processors.core.findings import Output, raised
 
 
@@ -35,9 +36,17 @@ class Seen(enum.Enum):
     CONFLICT = "conflict"
 
 
+_PARTY_INDEX = {p: i + 1 for i, p in enumerate(PARTIES)}
+
+
 def _identity(event: Event) -> int:
-    digest = blake2b(f"{event.source}\n{event.id}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big")
+    """A stable int for (source, id): ids are UUIDs (the codec checks), so the id's
+    128 bits times 32 plus the party's index; other ids fall back to a digest."""
+    try:
+        return int(event.id.replace("-", ""), 16) * 32 + _PARTY_INDEX.get(event.party, 0)
+    except ValueError:
+        digest = blake2b(f"{event.source}\n{event.id}".encode(), digest_size=16).digest()
+        return int.from_bytes(digest, "big") * 32
 
 
 class Identities:
@@ -48,16 +57,17 @@ class Identities:
     def __init__(self) -> None:
         self._index: dict[int, int] = {}
 
-    def classify(self, event: Event) -> tuple[Seen, int]:
-        """Whether the event is new, a duplicate or a conflict, and its identity key."""
+    def classify(self, event: Event) -> tuple[Seen, int, int]:
+        """Whether the event is new, a duplicate or a conflict; its identity and fingerprint."""
         key = _identity(event)
+        mark = int(event.hash[:15], 16)
         known = self._index.get(key)
         if known is None:
-            return Seen.NEW, key
-        return (Seen.DUPLICATE if known == int(event.hash[:15], 16) else Seen.CONFLICT), key
+            return Seen.NEW, key, mark
+        return (Seen.DUPLICATE if known == mark else Seen.CONFLICT), key, mark
 
-    def remember(self, key: int, event: Event) -> None:
-        self._index[key] = int(event.hash[:15], 16)
+    def remember(self, key: int, mark: int) -> None:
+        self._index[key] = mark
 
     def __len__(self) -> int:
         return len(self._index)
