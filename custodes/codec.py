@@ -61,83 +61,6 @@ _TIMESTAMPS: dict[str, tuple[str, ...]] = {
 }
 
 
-class _Envelope(msgspec.Struct, forbid_unknown_fields=True, gc=False):
-    """The nine attributes of §2, as the fast path reads them straight from bytes."""
-
-    specversion: str
-    id: str
-    source: str
-    type: str
-    time: str
-    datacontenttype: str
-    seq: int
-    prevhash: str
-    data: msgspec.Raw
-
-
-class _Wire(msgspec.Struct, gc=False):
-    """An accepted node event, for canonical encoding (fields sorted) and `Event.raw`."""
-
-    specversion: str
-    id: str
-    source: str
-    type: str
-    time: str
-    datacontenttype: str
-    seq: int
-    prevhash: str
-    data: Any
-
-
-_ENVELOPE = msgspec.json.Decoder(_Envelope)
-_PAYLOADS = {t: msgspec.json.Decoder(s) for t, s in NODE_TYPES.items()}
-_CANONICAL = msgspec.json.Encoder(order="sorted")
-_to_builtins = msgspec.to_builtins
-_MsgspecError = msgspec.MsgspecError
-
-
-def _fast(raw: bytes) -> Event | None:
-    """The common case, a well-formed node event without extensions, decoded with
-    msgspec straight from bytes; None sends the input down the general path.
-
-    Its verdicts are the general path's (a property test holds them to it): each
-    check here is the same as in `_check`, and the canonical bytes come from
-    re-encoding the typed payload, which round-trips exactly because payload
-    structs have no defaults, forbid unknown fields and hold no floats.
-    """
-    try:
-        env = _ENVELOPE.decode(raw)
-        decoder = _PAYLOADS.get(env.type)
-        if decoder is None:
-            return None
-        payload = decoder.decode(env.data)
-    except (_MsgspecError, ValueError):  # incl. UnicodeDecodeError on invalid UTF-8
-        return None
-    id_, prevhash, seq, type_ = env.id, env.prevhash, env.seq, env.type
-    party = NODE_SOURCES.get(env.source)
-    time_ms = _time_ms(env.time)
-    if (
-        party is None or time_ms is None or env.specversion != "1.0"
-        or env.datacontenttype != "application/json" or not 1 <= seq <= INT64_MAX
-        or len(id_) != 36 or not _UUID.fullmatch(id_)
-        or len(prevhash) != 64 or not _HEX64.fullmatch(prevhash)
-    ):
-        return None
-    for name in _TIMESTAMPS[type_]:
-        value = getattr(payload, name)
-        if value is not None and _time_ms(value) is None:
-            return None
-    wire = _Wire(
-        env.specversion, id_, env.source, type_, env.time, env.datacontenttype, seq, prevhash,
-        payload,
-    )
-    return Event(
-        id=id_, source=env.source, type=type_, time=env.time, time_ms=time_ms, seq=seq,
-        prevhash=prevhash, hash=_sha256(_CANONICAL.encode(wire)).hexdigest(), party=party,
-        data=payload, raw=_to_builtins(wire),  # type: ignore[arg-type]
-    )
-
-
 class Rejection(msgspec.Struct, frozen=True, kw_only=True):
     """Why an input is not an event, with the input itself kept byte for byte.
 
@@ -337,12 +260,6 @@ def decode(raw: bytes | str) -> Event | Rejection:
             data = bytes(raw)
         else:
             return Rejection(reason=f"not bytes or text: {type(raw).__name__}", field=None, raw=b"")
-        try:
-            event = _fast(data)
-        except Exception:  # noqa: BLE001 - a fast-path surprise must not reject a valid event
-            event = None
-        if event is not None:
-            return event
         try:
             d = orjson.loads(data)
         except orjson.JSONDecodeError as exc:

@@ -150,34 +150,3 @@ def test_canonical_bytes_equal_the_stdlib_reference_for_generated_events(event: 
     assert codec.decode(reference) == event
     assert codec.decode(json.dumps(event.raw, indent=1).encode()) == event  # layout is irrelevant
 
-
-def general_path(raw: bytes) -> Event | tuple[str | None, str] | None:
-    """What the codec's general (orjson) path makes of `raw`; None if it is not a JSON object."""
-    try:
-        wire = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return None
-    return codec._check(wire) if isinstance(wire, dict) else None
-
-
-def test_the_fast_path_takes_every_example_event_and_agrees_with_the_general_path() -> None:
-    for _, _, raw in example_lines():
-        fast = codec._fast(raw)
-        assert fast is not None
-        assert fast == general_path(raw)
-
-
-@FAST
-@given(mutated_events())
-def test_the_fast_path_never_accepts_what_the_general_path_rejects(wire: dict[str, Any]) -> None:
-    raw = json.dumps(wire, ensure_ascii=False).encode("utf-8", "surrogatepass")
-    fast = codec._fast(raw)
-    if fast is not None:
-        assert fast == general_path(raw)
-
-
-@FAST
-@given(valid_queries())
-def test_the_fast_path_agrees_on_generated_events(event: Event) -> None:
-    raw = canonical_bytes_reference(event.raw)
-    assert codec._fast(raw) == event == general_path(raw)

@@ -244,8 +244,8 @@ TRICKY_TIMES = [
 
 
 @pytest.mark.parametrize("text", TRICKY_TIMES)
-def test_the_fast_and_general_paths_agree_on_timestamps(text: str) -> None:
-    """Event time and data timestamps are checked by two code paths; they must agree."""
+def test_event_time_and_data_timestamps_are_judged_alike(text: str) -> None:
+    """`time` (hot path, cached per minute) and data timestamps are checked by different code."""
     wire: dict[str, Any] = {
         "specversion": "1.0", "id": ID, "source": "urn:ebsp:node:US",
         "type": "ebsp.retention.assessed.v1", "time": text,
@@ -257,9 +257,7 @@ def test_the_fast_and_general_paths_agree_on_timestamps(text: str) -> None:
     for place in ("time", "review_by"):
         if place == "review_by":
             wire["time"], wire["data"]["review_by"] = "2026-01-05T08:00:00.000Z", text
-        raw = json.dumps(wire).encode()
-        general = codec._check(json.loads(raw))
-        fast = codec._fast(raw)
-        assert fast is None or fast == general
-        assert isinstance(codec.decode(raw), Rejection) == isinstance(general, tuple)
-        assert isinstance(general, tuple) == (text in TRICKY_TIMES[2:7] + TRICKY_TIMES[8:15])
+        out = codec.decode(json.dumps(wire).encode())
+        assert isinstance(out, Rejection) == (text in TRICKY_TIMES[2:7] + TRICKY_TIMES[8:15])
+        if isinstance(out, Rejection):
+            assert out.field == ("time" if place == "time" else "data.review_by")
