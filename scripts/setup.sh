@@ -34,15 +34,25 @@ if ! command -v java >/dev/null || [ "$(java_major)" -lt 17 ]; then
     missing+=(openjdk-17-jre-headless)
 fi
 command -v mvn >/dev/null || missing+=(maven)
+browser_missing=0
 if [ "$with_browser" = 1 ] && ! command -v chromium >/dev/null \
         && ! command -v chromium-browser >/dev/null; then
-    missing+=(chromium)
+    browser_missing=1
+fi
+apt_install() {
+    as_root env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+if [ ${#missing[@]} -gt 0 ] || [ "$browser_missing" = 1 ]; then
+    as_root apt-get update -qq
 fi
 if [ ${#missing[@]} -gt 0 ]; then
     say "installing system packages: ${missing[*]}"
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    apt_install "${missing[@]}"
+fi
+if [ "$browser_missing" = 1 ]; then
+    say "installing chromium (browser tests)"
+    apt_install chromium || say "WARNING: chromium could not be installed; browser tests will fail"
 fi
 say "system packages present (PostgreSQL, Java $(java_major), Maven$(
     [ "$with_browser" = 1 ] && echo ', Chromium'))"
@@ -71,9 +81,14 @@ fi
 stamp=".venv/.custodes-stamp"
 want="$(sha256sum pyproject.toml | cut -d' ' -f1) $(.venv/bin/python -V 2>&1)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    say "installing the project into .venv (pip install -e '.[dev]')"
-    .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
-    .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+    say "installing the project into .venv (pip install -e '.[dev]', log .venv/pip-install.log)"
+    if ! { .venv/bin/python -m pip install --disable-pip-version-check --upgrade pip \
+           && .venv/bin/python -m pip install --disable-pip-version-check -e '.[dev]'; } \
+           > .venv/pip-install.log 2>&1; then
+        tail -n 40 .venv/pip-install.log >&2
+        echo "setup.sh: pip install failed (full log: .venv/pip-install.log)" >&2
+        exit 1
+    fi
     printf '%s\n' "$want" > "$stamp"
 else
     say ".venv up to date with pyproject.toml"
