@@ -188,9 +188,9 @@ def _check(d: dict[str, Any]) -> Event | tuple[str | None, str]:
             if problem is not None:
                 return f"data.{name}", f"data.{name}: {problem}"
     for name in _FREE_FORM.get(type_, ()):
-        path = _float_path(data[name], f"data.{name}")
-        if path is not None:
-            return path, f"{path}: floating-point numbers are not allowed in events (§2)"
+        bad_number = _bad_number(data[name], f"data.{name}")
+        if bad_number is not None:
+            return bad_number
     try:
         digest = _sha256(orjson.dumps(d, option=_SORT)).hexdigest()
     except (orjson.JSONEncodeError, TypeError) as exc:
@@ -241,7 +241,9 @@ def decode_dict(d: dict[str, Any]) -> Event | Rejection:
     """Validate an already-parsed event. The dict becomes `Event.raw`: do not mutate it after."""
     try:
         if type(d) is not dict:
-            return Rejection(reason=f"not a JSON object: got {_kind(d)}", field=None, raw=b"")
+            if not isinstance(d, dict):
+                return Rejection(reason=f"not a JSON object: got {_kind(d)}", field=None, raw=b"")
+            d = dict(d)  # an OrderedDict or other mapping subclass: validate a plain copy
         out = _check(d)
         if isinstance(out, Event):
             return out
@@ -388,8 +390,14 @@ def _walk(value: object, path: str) -> Any:
             stack.extend((f"{here}[{i}]", v) for i, v in reversed(list(enumerate(node))))
 
 
-def _float_path(value: object, path: str) -> str | None:
-    return next((p for p, v in _walk(value, path) if type(v) is float), None)
+def _bad_number(value: object, path: str) -> tuple[str, str] | None:
+    """(path, reason) of the first float or out-of-range integer in a free-form value."""
+    for here, v in _walk(value, path):
+        if type(v) is float:
+            return here, f"{here}: floating-point numbers are not allowed in events (§2)"
+        if type(v) is int and not -INT64_MAX - 1 <= v <= INT64_MAX:
+            return here, f"{here}: integer beyond the 64-bit range"
+    return None
 
 
 class _HugeInt(str):

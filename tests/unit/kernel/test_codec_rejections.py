@@ -261,3 +261,33 @@ def test_event_time_and_data_timestamps_are_judged_alike(text: str) -> None:
         assert isinstance(out, Rejection) == (text in TRICKY_TIMES[2:7] + TRICKY_TIMES[8:15])
         if isinstance(out, Rejection):
             assert out.field == ("time" if place == "time" else "data.review_by")
+
+
+def test_free_form_filters_hold_no_unsigned_64_bit_integers_either() -> None:
+    wire: dict[str, Any] = {
+        "specversion": "1.0", "id": ID, "source": "urn:ebsp:platform",
+        "type": "ebsp.oversight.accessed.v1", "time": "2026-01-05T08:00:00.000Z",
+        "datacontenttype": "application/json", "seq": 1, "prevhash": "0" * 64,
+        "data": {"user": "u", "role": "edps", "scope": "EU", "view": "findings",
+                 "filters": {"limit": [2**63]}, "result_count": 3},
+    }
+    r = codec.decode(json.dumps(wire).encode())
+    assert isinstance(r, Rejection) and r.field == "data.filters.limit[0]" and "64-bit" in r.reason
+
+
+def test_decode_dict_accepts_mapping_subclasses_and_rejects_other_values() -> None:
+    from collections import OrderedDict
+    assert not isinstance(codec.decode_dict(OrderedDict(json.loads(VALID))), Rejection)
+    for value in (None, [], "x", 3):
+        r = codec.decode_dict(value)  # type: ignore[arg-type]
+        assert isinstance(r, Rejection) and r.field is None
+
+
+@pytest.mark.parametrize("value", [None, 12, 1.5, ["a"], object()])
+def test_decode_of_something_that_is_not_bytes_or_text(value: object) -> None:
+    r = codec.decode(value)  # type: ignore[arg-type]
+    assert isinstance(r, Rejection) and r.raw == b"" and "not bytes or text" in r.reason
+
+
+def test_bytearray_and_memoryview_are_bytes() -> None:
+    assert codec.decode(bytearray(VALID)) == codec.decode(memoryview(VALID)) == codec.decode(VALID)
