@@ -52,7 +52,7 @@ def act(db: Session, viewer: Viewer, finding_id: str, action: str, comment: str)
         raise ActionError(422, f"The comment is too long (at most {MAX_COMMENT} characters).")
     d = findings.detail(db, viewer.scope, finding_id)
     if d is None:
-        raise ActionError(404, f"No finding {finding_id} in your scope.")
+        raise ActionError(404, "No such finding in your scope.")
     if d["status"] in ("resolved", "closed"):
         raise ActionError(409, f"The finding is already {d['status']}.")
     if action == "acknowledged" and d["status"] == "acknowledged":

@@ -33,6 +33,9 @@ class UISettings:
     # Seconds between live refreshes of the pages (polling).
     refresh_s: int = 5
     page_size: int = 50
+    # End each /api/live stream after this many messages (None: until the client
+    # leaves); the tests set 1 so a request to the stream returns.
+    live_max_messages: int | None = None
     trust_file: str | None = None
     policy_file: str | None = None
     extra: dict[str, str] = field(default_factory=dict)

@@ -49,7 +49,8 @@ def daily_totals(db: Session, scope: Scope, f: ViewFilters, days: int = 60) -> l
                func.sum(V.transfers).label("transfers"))
         .where(where).group_by(V.day).order_by(V.day.desc()).limit(days)
     ).mappings().all()
-    return [dict(r) for r in reversed(rows)]
+    return [{"day": r["day"], "queries": int(r["queries"]), "hits": int(r["hits"]),
+             "transfers": int(r["transfers"])} for r in reversed(rows)]
 
 
 def totals(db: Session, scope: Scope, f: ViewFilters) -> dict[str, int]:

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import func, select
 
 from oversight_ui.actions import ActionError, act
-from oversight_ui.deps import CsrfDep, CtxDep, OutOfScope, ViewerDep
+from oversight_ui.deps import CsrfDep, CtxDep, OutOfScope
 from oversight_ui.queries import events as ev, findings, overview
 from oversight_ui.queries.common import ViewFilters, jsonable
 from oversight_ui.schemas import (
@@ -25,7 +25,8 @@ FindingId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 
 
 @router.get("/openapi.json", include_in_schema=False)
-def openapi(request: Request, viewer: ViewerDep) -> JSONResponse:
+def openapi(request: Request, ctx: CtxDep) -> JSONResponse:
+    ctx.record("openapi", {}, 0)
     return JSONResponse(request.app.openapi())
 
 
@@ -70,7 +71,7 @@ def finding_api(ctx: CtxDep, finding_id: FindingId) -> Any:
         raise OutOfScope("finding", "Joint review sees aggregates only.", {"finding_id": finding_id})
     d = findings.detail(ctx.db, ctx.scope, finding_id)
     if d is None:
-        raise OutOfScope("finding", f"No finding {finding_id} in your scope.", {"finding_id": finding_id},
+        raise OutOfScope("finding", "No such finding in your scope.", {"finding_id": finding_id},
                          status_code=404)
     ctx.record("finding", {"finding_id": finding_id}, 1 + len(d["evidence"]))
     f, r = d["finding"], d["rule"]
@@ -117,7 +118,7 @@ def case_events_api(ctx: CtxDep, case_id: str, f: Annotated[ViewFilters, Query()
         raise OutOfScope("case", "Joint review sees aggregates only.", {"case_id": case_id})
     result = ev.table(ctx.db, ctx.scope, f, ctx.settings.page_size, case_id=case_id)
     if result.total == 0:
-        raise OutOfScope("case", f"No events of case {case_id} in your scope.", {"case_id": case_id},
+        raise OutOfScope("case", "No events of this case in your scope (or no such case).", {"case_id": case_id},
                          status_code=404)
     ctx.record("case", {"case_id": case_id, **f.as_record()}, len(result.rows))
     out = result.to_json()
@@ -144,10 +145,13 @@ async def live(request: Request, ctx: CtxDep) -> StreamingResponse:
     factory = request.app.state.sessionmaker
     interval = max(1, ctx.settings.refresh_s)
 
+    limit = ctx.settings.live_max_messages
+
     async def stream() -> AsyncIterator[bytes]:
-        last = None
+        last, sent = None, 0
         yield f"retry: {interval * 1000}\n\n".encode()
-        while not await request.is_disconnected():
+        while not await request.is_disconnected() and (limit is None or sent < limit):
+            sent += 1
             version = await asyncio.to_thread(data_version, factory)
             if last is not None and version != last:
                 yield f"event: changed\ndata: {version}\n\n".encode()

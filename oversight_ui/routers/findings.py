@@ -24,7 +24,7 @@ def finding_page(request: Request, ctx: CtxDep, finding_id: FindingId, done: str
                          {"finding_id": finding_id})
     d = findings.detail(ctx.db, ctx.scope, finding_id)
     if d is None:
-        raise OutOfScope("finding", f"No finding {finding_id} in your scope.",
+        raise OutOfScope("finding", "No such finding in your scope.",
                          {"finding_id": finding_id}, status_code=404)
     ctx.record("finding", {"finding_id": finding_id}, 1 + len(d["evidence"]))
     return render(request, "finding.html", {"d": d, "can_act": may_act(ctx.viewer.role),

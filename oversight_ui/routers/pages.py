@@ -55,7 +55,7 @@ def case_page(request: Request, ctx: CtxDep, case_id: str,
                          {"case_id": case_id})
     result = ev.table(ctx.db, ctx.scope, f, ctx.settings.page_size, case_id=case_id)
     if result.total == 0:
-        raise OutOfScope("case", f"No events of case {case_id} in your scope.", {"case_id": case_id},
+        raise OutOfScope("case", "No events of this case in your scope (or no such case).", {"case_id": case_id},
                          status_code=404)
     ctx.record("case", {"case_id": case_id, **f.as_record()}, len(result.rows))
     return render(request, "case.html", {"result": result, "case_id": case_id, "f": f,
