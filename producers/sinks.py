@@ -69,10 +69,12 @@ class DeliveryError(RuntimeError):
 class KafkaSink:
     """kafka-python producer: idempotent, acks=all, key = party code, order kept per node.
 
-    Back-pressure instead of unbounded memory: the producer's buffer is
-    bounded (`buffer_memory`); when it is full (slow or absent broker),
-    `send` blocks up to `max_block_ms` and raises KafkaTimeoutError, which
-    is retried here forever (never dropped): the simulation simply waits.
+    Back-pressure instead of unbounded memory: kafka-python 3 has no
+    `buffer_memory` bound, so the sink counts records not yet acknowledged
+    (a callback per record) and, above `max_pending_bytes`, waits for the
+    broker before accepting more: a slow or absent broker slows the
+    simulation down instead of filling memory. KafkaTimeoutError from `send`
+    (no metadata within `max_block_ms`) is retried forever, never dropped.
     Idempotence with at most 5 requests in flight keeps each partition in
     order across retries; `delivery_timeout_ms` bounds how long a record may
     wait through an outage before the run fails loudly (DeliveryError).
@@ -81,7 +83,7 @@ class KafkaSink:
     def __init__(
         self, bootstrap_servers: str, topic: str, *, linger_ms: int = 20,
         batch_size: int = 512 * 1024, compression_type: str | None = None,
-        buffer_memory: int = 64 * 1024 * 1024, max_block_ms: int = 5_000,
+        max_pending_bytes: int = 64 * 1024 * 1024, max_block_ms: int = 5_000,
         delivery_timeout_ms: int = 600_000, log: Callable[[str], None] = print,
         **extra: Any,
     ) -> None:
@@ -93,16 +95,30 @@ class KafkaSink:
         self.producer = KafkaProducer(
             bootstrap_servers=bootstrap_servers.split(","), acks="all", enable_idempotence=True,
             max_in_flight_requests_per_connection=5, linger_ms=linger_ms, batch_size=batch_size,
-            compression_type=compression_type, buffer_memory=buffer_memory,
+            compression_type=compression_type,
             max_block_ms=max_block_ms, delivery_timeout_ms=delivery_timeout_ms,
             request_timeout_ms=30_000, retry_backoff_ms=200, reconnect_backoff_max_ms=5_000,
             client_id="custodes-simulate", **extra,
         )
         self._send = self.producer.send
         self._keys: dict[str, bytes] = {}
+        self.max_pending_bytes = max_pending_bytes
+        self._sent_bytes = 0    # written by the caller's thread only
+        self._acked_bytes = 0   # written by the producer's I/O thread only
 
-    def _errback(self, exc: BaseException) -> None:
-        self._errors.append(exc)
+    def _done(self, size: int, outcome: object) -> None:
+        self._acked_bytes += size
+        if isinstance(outcome, BaseException):
+            self._errors.append(outcome)
+
+    def _wait_for_room(self) -> None:
+        waited = 0
+        while self._sent_bytes - self._acked_bytes > self.max_pending_bytes and not self._errors:
+            if waited == 200:  # 10 s
+                self.log("kafka: broker slow or unavailable; holding the simulation (back-pressure)")
+                waited = 0
+            time.sleep(0.05)
+            waited += 1
 
     def write(self, party: str, value: bytes) -> None:
         from kafka.errors import KafkaTimeoutError
@@ -121,7 +137,11 @@ class KafkaSink:
                 if waited == 1 or waited % 12 == 0:
                     self.log(f"kafka: broker not accepting records, waiting (topic {self.topic})")
                 time.sleep(0.05)
-        future.add_errback(self._errback)
+        size = len(value) + 64
+        self._sent_bytes += size
+        future.add_both(self._done, size)
+        if self._sent_bytes - self._acked_bytes > self.max_pending_bytes:
+            self._wait_for_room()
         if self._errors:
             raise DeliveryError(f"kafka delivery failed: {self._errors[0]!r}")
 
