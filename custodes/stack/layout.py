@@ -91,15 +91,19 @@ class Layout:
 def find_root() -> Path:
     """The checkout this command belongs to.
 
-    `CUSTODES_ROOT` wins; else the directory holding pyproject.toml above this
-    package (editable install, the normal case); else the current directory.
+    `CUSTODES_ROOT` wins; else the checkout around the current directory (the
+    scripts run from the checkout's root); else the one holding this package
+    (editable install); else the current directory. The current directory comes
+    before the package so that a venv copied or shared between checkouts never
+    makes one checkout start or stop another's services.
     """
     if env_root := os.environ.get("CUSTODES_ROOT"):
         return Path(env_root).resolve()
-    for parent in Path(__file__).resolve().parents:
-        if (parent / "pyproject.toml").is_file() and (parent / "ops").is_dir():
+    cwd = Path.cwd().resolve()
+    for parent in (cwd, *cwd.parents, *Path(__file__).resolve().parents):
+        if (parent / "pyproject.toml").is_file() and (parent / "ops" / "kafka").is_dir():
             return parent
-    return Path.cwd().resolve()
+    return cwd
 
 
 def find_layout() -> Layout:
