@@ -10,7 +10,8 @@ from datetime import datetime, timezone
 
 MS_PER_DAY = 86_400_000
 MS_PER_HOUR = 3_600_000
-_PATTERN = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{3})Z$")
+# [0-9], not \d (any Unicode digit); fullmatch, so a trailing newline is refused.
+_PATTERN = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})\.([0-9]{3})Z")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -33,7 +34,7 @@ def _is_leap(y: int) -> bool:
 
 def parse_ms(text: str) -> int:
     """Milliseconds since the epoch of a §2 timestamp; ValueError names what is wrong."""
-    m = _PATTERN.match(text) if isinstance(text, str) else None
+    m = _PATTERN.fullmatch(text) if isinstance(text, str) else None
     if m is None:
         raise ValueError(f"not an RFC 3339 UTC timestamp with milliseconds and Z: {text!r}")
     y, mo, d, h, mi, s, ms = (int(g) for g in m.groups())
