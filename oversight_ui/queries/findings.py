@@ -132,6 +132,7 @@ def detail(db: Session, scope: Scope, finding_id: str) -> dict[str, Any] | None:
             "resolution": resolution, "actions": list(actions), "rule": rule_text(finding.rule)}
 
 
-def record_action(db: Session, finding_id: str, action: str, ui_status: str, at: datetime) -> None:
+def record_action(db: Session, finding_id: str, ui_status: str, at: datetime) -> None:
+    """Overlay the supervisors' status (acknowledged/closed) on the finding."""
     db.execute(S.__table__.update().where(S.finding_id == finding_id)
                .values(ui_status=ui_status, ui_status_at=at))
