@@ -85,14 +85,29 @@ class KafkaSink:
         batch_size: int = 512 * 1024, compression_type: str | None = None,
         max_pending_bytes: int = 64 * 1024 * 1024, max_block_ms: int = 5_000,
         delivery_timeout_ms: int = 600_000, log: Callable[[str], None] = print,
-        **extra: Any,
+        producer: Any = None, **extra: Any,
     ) -> None:
-        from kafka import KafkaProducer
-
         self.topic = topic
         self.log = log
         self._errors: list[BaseException] = []
-        self.producer = KafkaProducer(
+        if producer is None:
+            producer = self._producer(
+                bootstrap_servers, linger_ms, batch_size, compression_type, max_block_ms,
+                delivery_timeout_ms, extra)
+        self.producer = producer
+        self._send = self.producer.send
+        self._keys: dict[str, bytes] = {}
+        self.max_pending_bytes = max_pending_bytes
+        self._sent_bytes = 0    # written by the caller's thread only
+        self._acked_bytes = 0   # written by the producer's I/O thread only
+
+    @staticmethod
+    def _producer(bootstrap_servers: str, linger_ms: int, batch_size: int,
+                  compression_type: str | None, max_block_ms: int, delivery_timeout_ms: int,
+                  extra: dict[str, Any]) -> Any:
+        from kafka import KafkaProducer
+
+        return KafkaProducer(
             bootstrap_servers=bootstrap_servers.split(","), acks="all", enable_idempotence=True,
             max_in_flight_requests_per_connection=5, linger_ms=linger_ms, batch_size=batch_size,
             compression_type=compression_type,
@@ -100,11 +115,6 @@ class KafkaSink:
             request_timeout_ms=30_000, retry_backoff_ms=200, reconnect_backoff_max_ms=5_000,
             client_id="custodes-simulate", **extra,
         )
-        self._send = self.producer.send
-        self._keys: dict[str, bytes] = {}
-        self.max_pending_bytes = max_pending_bytes
-        self._sent_bytes = 0    # written by the caller's thread only
-        self._acked_bytes = 0   # written by the producer's I/O thread only
 
     def _done(self, size: int, outcome: object) -> None:
         self._acked_bytes += size
