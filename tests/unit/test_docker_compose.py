@@ -7,14 +7,18 @@ import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
+from custodes import settings
 from custodes.stack.kafka_files import kafka_version
 from custodes.stack.layout import (
+    DATABASE_URL,
     ENV_VARS,
+    KAFKA_BOOTSTRAP,
     KAFKA_PORT,
     PG_DATABASE,
     PG_PASSWORD,
     PG_PORT,
     PG_USER,
+    TOPICS,
     Layout,
     find_root,
 )
@@ -96,6 +100,7 @@ def test_custodes_processes_get_the_settings_the_code_reads(
     assert service["command"] == APP_SERVICES[name]
     env = service["environment"]
     assert set(ENV_VARS) <= set(env)
+    assert set(env) <= set(settings.ENV_VARS), "a variable the settings do not read"
     assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:19094"
     url = make_url(env["DATABASE_URL"])
     assert (url.drivername, url.host, url.port) == ("postgresql+psycopg", "postgres", 5432)
@@ -112,3 +117,11 @@ def test_the_image_is_python_3_11_slim_with_the_project_installed() -> None:
     assert "pip install ." in dockerfile
     for package in ("custodes", "producers", "processors", "store", "oversight_ui"):
         assert f"COPY {package} ./{package}" in dockerfile
+
+
+def test_the_settings_defaults_are_the_local_stack() -> None:
+    assert set(ENV_VARS) <= set(settings.ENV_VARS)
+    assert settings.DEFAULT_KAFKA == KAFKA_BOOTSTRAP
+    assert settings.DEFAULT_DATABASE_URL == DATABASE_URL
+    assert {settings.EVENTS_TOPIC, settings.FINDINGS_TOPIC, settings.QUARANTINE_TOPIC} == set(
+        TOPICS)
