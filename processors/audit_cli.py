@@ -182,6 +182,9 @@ def _write_jsonl(path: str, rows: list[Any]) -> None:
     try:
         fd, tmp = tempfile.mkstemp(dir=target.resolve().parent, prefix=f".{target.name}.")
         try:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.fchmod(fd, 0o666 & ~umask)  # a normal file, not mkstemp's 0600
             with os.fdopen(fd, "wb") as fh:
                 for row in rows:
                     fh.write(_ENCODER.encode(row))
