@@ -20,15 +20,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from custodes.codec import encode  # noqa: E402
-from custodes.policy import load_policy  # noqa: E402
-from custodes.signing import NodeChain  # noqa: E402
-from custodes.timefmt import parse_ms  # noqa: E402
-from producers.config import injection_profile, load_config, parse_duration_ms  # noqa: E402
-from producers.engine import Simulation  # noqa: E402
-from producers.sinks import FileSink, KafkaSink, MemorySink, Sink  # noqa: E402
-from producers.state import node_keys  # noqa: E402
-from producers.world import World  # noqa: E402
+from custodes.codec import encode
+from custodes.policy import load_policy
+from custodes.signing import NodeChain
+from custodes.timefmt import parse_ms
+from producers.config import injection_profile, load_config, parse_duration_ms
+from producers.engine import Simulation
+from producers.sinks import FileSink, KafkaSink, MemorySink, Sink
+from producers.state import node_keys
+from producers.world import World
 
 
 def one_run(sink: Sink, cfg_path: str | None, duration: str, scale: float) -> tuple[int, float]:

@@ -75,12 +75,13 @@ def _nodes(text: str) -> tuple[str, ...]:
 
 def _beside(out: str, suffix: str) -> Path:
     path = Path(out)
-    stem = path.name[: -len(".jsonl")] if path.name.endswith(".jsonl") else path.name
+    stem = path.name.removesuffix(".jsonl")
     return path.with_name(stem + suffix)
 
 
 def run(args: argparse.Namespace) -> int:
     from custodes.policy import PolicyError, load_policy
+    from custodes.signing import NodeChain
     from custodes.trust import write_trust
     from producers.config import ConfigError, injection_profile, load_config, parse_duration_ms
     from producers.engine import Simulation
@@ -89,7 +90,6 @@ def run(args: argparse.Namespace) -> int:
     from producers.state import StateDir, StateError, config_fingerprint, node_keys
     from producers.truth import decided, write_truth
     from producers.world import World
-    from custodes.signing import NodeChain
 
     err = sys.stderr
     try:

@@ -237,4 +237,4 @@ def new_chains(keys: dict[str, Any]) -> dict[str, NodeChain]:
     return {party: NodeChain(key) for party, key in keys.items()}
 
 
-__all__ = ["Simulation", "RunResult", "new_chains", "node_source"]
+__all__ = ["RunResult", "Simulation", "new_chains", "node_source"]

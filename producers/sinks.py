@@ -46,7 +46,8 @@ class FileSink:
     def __init__(self, path: str | Path, append: bool = False) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh: IO[bytes] = open(self.path, "ab" if append else "wb", buffering=1 << 20)
+        self._fh: IO[bytes] = open(  # noqa: SIM115 - closed by close(), lives as long as the sink
+            self.path, "ab" if append else "wb", buffering=1 << 20)
         self._write = self._fh.write
 
     def write(self, party: str, value: bytes) -> None:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from custodes.events import CHECKPOINT_TYPE
 from custodes.timefmt import parse_ms
-
 from tests.unit.producers.chain_check import by_source, chain_breaks
 from tests.unit.producers.helpers import month_run, simulate
 

@@ -6,7 +6,6 @@ from collections import Counter
 
 from producers.config import RULES, injection_profile, load_config
 from producers.truth import finding_id
-
 from tests.unit.producers.helpers import TEST_CONFIG, month_run
 
 

@@ -27,6 +27,7 @@ def test_resume_continues_every_chain_and_delivers_what_was_scheduled(tmp_path):
 
 def test_resume_refuses_a_state_dir_of_another_run(tmp_path):
     import pytest
+
     from producers.state import StateError
 
     state = tmp_path / "state"

@@ -6,7 +6,6 @@ from collections import Counter, defaultdict
 from custodes.parties import EU_PARTIES, US
 from custodes.policy import parse_policy
 from custodes.timefmt import MS_PER_DAY, MS_PER_HOUR, hour_of, month_of
-
 from tests.unit.producers.helpers import month_run, simulate
 
 Q, A, T = "ebsp.query.submitted.v1", "ebsp.query.answered.v1", "ebsp.transfer.sent.v1"
