@@ -149,3 +149,18 @@ def load(database_url: str, consumer: str = "demo") -> int:
 
 def _partition(party: str) -> int:
     return sorted(("AT", "DE", "FR", "US")).index(party)
+
+
+def quarantine_one_more(database_url: str, consumer: str = "demo", offset: int = 0) -> None:
+    """Feed one more malformed FR message (on a partition of its own) through the
+    pipeline: used to show that open pages update live."""
+    from custodes.policy import load_policy
+    from processors.live.pipeline import Record
+    from processors.live.rebuild import open_pipeline
+    from store.batch import write_batch
+    from store.db import connect_raw
+
+    with connect_raw(database_url) as conn:
+        pipeline = open_pipeline(conn, consumer=consumer, policy=load_policy(None), trust=None)
+        write_batch(conn, pipeline.process([Record(TOPIC, 9, offset, b"FR", MALFORMED)]))
+        conn.commit()

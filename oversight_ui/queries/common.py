@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy import ColumnElement, and_, false, or_, true
 
 from oversight_ui.scope import Scope
@@ -28,6 +28,14 @@ class ViewFilters(BaseModel):
     since: date | None = None
     until: date | None = None
     page: int = Field(default=1, ge=1, le=100000)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_is_absent(cls, value: Any, info: ValidationInfo) -> Any:
+        """An empty form field (`?rule=&party=`) means "no filter", not an invalid value."""
+        if isinstance(value, str) and not value.strip():
+            return 1 if info.field_name == "page" else None
+        return value
 
     def as_record(self) -> dict[str, Any]:
         """The filters for the access event (page included: it says which rows were seen)."""

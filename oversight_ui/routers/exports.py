@@ -12,7 +12,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 from starlette.responses import Response
@@ -74,9 +74,21 @@ def replay_command(since: date | None, until: date | None, has_trust: bool, has_
     return shlex.join(args)
 
 
+def _day(name: str, value: str | None) -> date | None:
+    """A `YYYY-MM-DD` query value; empty means no bound (the form sends empty fields)."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise HTTPException(422, f"{name}: expected a date like 2026-03-31, got {value[:40]!r}") from None
+
+
 @router.get("/export/audit-bundle.zip")
-def audit_bundle(request: Request, ctx: CtxDep, since: date | None = None,
-                 until: date | None = None) -> Response:
+def audit_bundle(request: Request, ctx: CtxDep, since: str | None = None,
+                 until: str | None = None) -> Response:
+    since_d, until_d = _day("since", since), _day("until", until)
+    since, until = since_d, until_d  # type: ignore[assignment]
     filters = {"since": since.isoformat() if since else None, "until": until.isoformat() if until else None}
     _require_auditor(ctx, "export.audit-bundle", filters)
     since_ms = parse_ms(since.isoformat() + "T00:00:00.000Z") if since else None

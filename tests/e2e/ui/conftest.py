@@ -1,0 +1,121 @@
+"""End-to-end fixtures: a real `custodes ui` process on a free localhost port,
+over a fresh database filled with the demo world through the live pipeline,
+with users created by `custodes users add --password-stdin`, driven by
+Playwright on Debian's chromium."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from custodes.stack.pg_client import create_database, drop_database
+
+ROOT = Path(__file__).resolve().parents[3]
+SHOTS = ROOT / "test-output" / "screenshots"
+PASSWORD = "e2e password for supervisors"
+ROLES = {"de": "dpa:DE", "fr": "dpa:FR", "edps": "edps", "us": "us-privacy", "jr": "joint-review",
+         "aud": "auditor"}
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def e2e_db(database_url: str) -> Iterator[str]:
+    from oversight_ui import demo_data
+    from store.db import migrate
+
+    name = f"test_e2e_ui_{uuid.uuid4().hex[:10]}"
+    url = create_database(database_url, name)
+    try:
+        migrate(url)
+        demo_data.load(url)
+        yield url
+    finally:
+        drop_database(database_url, name)
+
+
+@pytest.fixture(scope="session")
+def server(e2e_db: str) -> Iterator[str]:
+    env = {**os.environ, "DATABASE_URL": e2e_db, "CUSTODES_UI_REFRESH": "1"}
+    cli = [sys.executable, "-m", "custodes.cli"]
+    for short, role in ROLES.items():
+        subprocess.run(cli + ["users", "add", short, "--role", role, "--password-stdin"], env=env,
+                       input=PASSWORD + "\n", text=True, check=True, capture_output=True, cwd=ROOT)
+    port = _free_port()
+    (ROOT / "test-output").mkdir(exist_ok=True)
+    log = open(ROOT / "test-output" / "e2e-ui-server.log", "w")
+    proc = subprocess.Popen(cli + ["ui", "--host", "127.0.0.1", "--port", str(port)], env=env,
+                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/login", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"custodes ui did not start; see {log.name}")
+        time.sleep(0.2)
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("no /usr/bin/chromium: apt-get install -y chromium (or run scripts with "
+                    "CUSTODES_BROWSER=1)", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    ctx = browser.new_context(viewport={"width": 1366, "height": 860})
+    pg = ctx.new_page()
+    pg.set_default_timeout(10_000)
+    yield pg
+    ctx.close()
+
+
+def sign_in(page: Any, base: str, who: str) -> None:
+    page.goto(base + "/login")
+    page.get_by_label("User name").fill(who)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(base + "/")
+
+
+def shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
