@@ -30,9 +30,9 @@ STATUS = case((F.status.in_(("resolved", "closed")), F.status),
               (S.ui_status.is_not(None), S.ui_status), else_=F.status).label("status")
 SEVERITY_ORDER = case((F.severity == "critical", 0), (F.severity == "violation", 1),
                       (F.severity == "warning", 2), else_=3)
-ROW_COLUMNS = [Column("finding_id", "Finding", "link"), Column("rule", "Rule"),
+ROW_COLUMNS = [Column("finding_id", "Finding", "link"), Column("rule", "Rule", "code"),
                Column("severity", "Severity"), Column("party", "Responsible", "party"),
-               Column("case_id", "Case"), Column("observed_at", "Observed (UTC)", "time"),
+               Column("case_id", "Case", "code"), Column("observed_at", "Observed (UTC)", "time"),
                Column("due", "Due (UTC)", "time"), Column("status", "Status"),
                Column("summary", "Summary")]
 AGG_COLUMNS = [Column("rule", "Rule"), Column("severity", "Severity"),
