@@ -39,6 +39,9 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
                    "with CUSTODES_TOPIC_PREFIX)")
     p.add_argument("--findings-topic", metavar="TOPIC", help="default: ebsp.findings.v1")
     p.add_argument("--quarantine-topic", metavar="TOPIC", help="default: ebsp.quarantine.v1")
+    p.add_argument("--nodes", metavar="P,P,...",
+                   help="nodes whose checkpoints the watermark waits for (default: every node "
+                   "of the trust file; without trust, the nodes seen, as SPEC §5 states)")
     p.add_argument("--consumer", default="live", metavar="NAME",
                    help="name under which positions are stored (default: live)")
     p.add_argument("--batch-size", type=int, default=2000, metavar="N",
@@ -95,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
         events_topic=args.topic or settings.events_topic,
         findings_topic=args.findings_topic or settings.findings_topic,
         quarantine_topic=args.quarantine_topic or settings.quarantine_topic,
-        policy=policy, trust=trust, consumer=args.consumer, batch_size=args.batch_size,
+        policy=policy, trust=trust, consumer=args.consumer,
+        nodes=[n.strip() for n in args.nodes.split(',') if n.strip()] if args.nodes else None, batch_size=args.batch_size,
         max_wait_ms=args.max_wait_ms, exit_when_idle_s=args.exit_when_idle)
     stop = threading.Event()
 

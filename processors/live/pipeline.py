@@ -22,6 +22,7 @@ from custodes.events import Event
 from processors.core.engine import Engine
 from processors.core.integrity import Seen
 from processors.live.chain import Output, PlatformChain
+from processors.live.watermark import Watermark
 from store.archive import Coordinates, archive_row
 from store.batch import Batch, TopicPartition
 from store.projections import Projector
@@ -42,7 +43,7 @@ class Pipeline:
     def __init__(self, *, consumer: str, engine: Engine, projector: Projector,
                  chain: PlatformChain, positions: dict[TopicPartition, int], ingest_no: int,
                  known_raised: set[str] | None = None, known_resolved: set[str] | None = None,
-                 watermark_ms: int | None = None) -> None:
+                 watermark_ms: int | None = None, watermark: Watermark | None = None) -> None:
         self.consumer = consumer
         self.engine = engine
         self.projector = projector
@@ -52,6 +53,7 @@ class Pipeline:
         self.known_raised = known_raised if known_raised is not None else set()
         self.known_resolved = known_resolved if known_resolved is not None else set()
         self.advanced_to = watermark_ms
+        self.watermark = watermark or Watermark(None)
         self.pending: list[Output] = []  # outputs to emit with the next batch (after a rebuild)
 
     def process(self, records: Iterable[Record]) -> Batch:
@@ -69,7 +71,7 @@ class Pipeline:
             self.positions[tp] = batch.positions[tp] = rec.offset + 1
             batch.records += 1
             self._one(rec, batch, outputs)
-        wm = self.engine.watermark_ms
+        wm = self.watermark.value(self.engine.watermark_ms)
         if wm is not None and (self.advanced_to is None or wm > self.advanced_to):
             outputs.extend(self.engine.advance(wm))
             self.advanced_to = wm
@@ -109,6 +111,7 @@ class Pipeline:
         self.ingest_no += 1
         outputs.extend(self.engine.ingest(event))
         if seen is Seen.NEW:
+            self.watermark.observe(event)
             batch.accepted += 1
             self.projector.apply(event, batch.deltas)
 

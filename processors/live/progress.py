@@ -46,4 +46,6 @@ class Progress:
             f"process: {self.records:,} records ({rate:,.0f}/s), {self.accepted:,} archived, "
             f"{self.quarantined:,} quarantined, {self.duplicates:,} duplicates, "
             f"{self.findings:,} platform events, lag {self.lag(pipeline.positions)}, "
-            f"watermark {format_ms(wm) if wm is not None else '-'}")
+            f"watermark {format_ms(wm) if wm is not None else '-'}"
+            + (f" (waiting for checkpoints of {','.join(pipeline.watermark.waiting_for())})"
+               if wm is None and pipeline.watermark.waiting_for() else ""))

@@ -18,6 +18,7 @@ from processors.core.engine import Engine
 from processors.core.integrity import Seen
 from processors.live.chain import load_chain
 from processors.live.pipeline import Pipeline
+from processors.live.watermark import Watermark
 from store.archive import event_of, iter_archive
 from store.batch import load_positions
 from store.projections import Deltas, Projector
@@ -26,6 +27,7 @@ ADVANCE_EVERY = 4096
 
 
 def open_pipeline(conn: Any, *, consumer: str, policy: Any, trust: Any | None,
+                  nodes: list[str] | None = None,
                   progress: Callable[[str], None] = lambda _: None) -> Pipeline:
     positions = load_positions(conn, consumer)
     chain = load_chain(conn)
@@ -39,6 +41,8 @@ def open_pipeline(conn: Any, *, consumer: str, policy: Any, trust: Any | None,
     known_resolved = {r[0] for r in rows if r[1]}
     stored_wm: int | None = row[0] if row else None
     engine, projector = Engine(policy, trust), Projector(policy)
+    expected = nodes or (sorted(trust.nodes) if trust is not None else None)
+    watermark = Watermark(expected)
     scratch = Deltas()
     pending: list[Any] = []
     last_no, n, started = 0, 0, time.monotonic()
@@ -47,11 +51,12 @@ def open_pipeline(conn: Any, *, consumer: str, policy: Any, trust: Any | None,
         new = engine.seen(event) is Seen.NEW
         pending.extend(engine.ingest(event))
         if new:
+            watermark.observe(event)
             projector.apply(event, scratch)
         last_no, n = ingest_no, n + 1
         if n % ADVANCE_EVERY == 0:
             scratch = Deltas()
-            wm = engine.watermark_ms
+            wm = watermark.value(engine.watermark_ms)  # what the live run had at this point
             if wm is not None and stored_wm is not None:
                 pending.extend(engine.advance(min(wm, stored_wm)))
             if n % (ADVANCE_EVERY * 25) == 0:
@@ -64,7 +69,8 @@ def open_pipeline(conn: Any, *, consumer: str, policy: Any, trust: Any | None,
              f"platform seq {chain.seq}, {time.monotonic() - started:.1f}s")
     pipeline = Pipeline(consumer=consumer, engine=engine, projector=projector, chain=chain,
                         positions=positions, ingest_no=last_no + 1, known_raised=known_raised,
-                        known_resolved=known_resolved, watermark_ms=stored_wm)
+                        known_resolved=known_resolved, watermark_ms=stored_wm,
+                        watermark=watermark)
     pipeline.pending = [o for o in pending
                         if o.finding_id not in (known_raised if o.__class__.__name__ ==
                                                 "FindingRaised" else known_resolved)]

@@ -37,6 +37,7 @@ class RunnerConfig:
     policy: Any
     trust: Any | None
     consumer: str = "live"
+    nodes: list[str] | None = None  # expected nodes (default: the trust file's)
     batch_size: int = 2000
     max_wait_ms: int = 200
     exit_when_idle_s: float | None = None  # tests and benches: stop once caught up and idle
@@ -124,7 +125,8 @@ class KafkaRunner:
         migrate(cfg.database_url)
         self.conn = self._connect()
         pipeline: Pipeline = open_pipeline(self.conn, consumer=cfg.consumer, policy=cfg.policy,
-                                           trust=cfg.trust, progress=self.log)
+                                           trust=cfg.trust, nodes=cfg.nodes,
+                                           progress=self.log)
         consumer = KafkaConsumer(
             bootstrap_servers=cfg.bootstrap, group_id=None, enable_auto_commit=False,
             auto_offset_reset="earliest", max_poll_records=cfg.batch_size,

@@ -1,0 +1,37 @@
+"""Live findings == replay of the same events == the simulator's ground truth (SPEC §5)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from custodes.trust import load_trust
+from tests.integration.live.helpers import (
+    create_topic, produce_jsonl, query, replay_findings, run_until_idle, stored_findings,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def test_a_simulated_month_gives_the_same_findings_live_as_in_replay_and_in_truth(
+    kafka_bootstrap: str, fresh_database: str, unique_topic: str, month_simulation: object,
+    tmp_path: Path,
+) -> None:
+    sim = month_simulation
+    create_topic(kafka_bootstrap, unique_topic, partitions=4)
+    produce_jsonl(kafka_bootstrap, unique_topic, sim.lines)
+
+    run_until_idle(kafka_bootstrap, fresh_database, unique_topic,
+                   trust=load_trust(sim.trust))
+
+    live = stored_findings(fresh_database)
+    replayed = replay_findings(sim.events, tmp_path / "replay.jsonl", trust=sim.trust,
+                               horizon=sim.horizon)
+    from_archive = replay_findings(sim.events, tmp_path / "archive.jsonl", trust=sim.trust,
+                                   horizon=sim.horizon, from_archive=fresh_database)
+    truth = sim.truth_findings()
+    assert len(truth) > 50  # the injections really produced violations of many rules
+    assert sorted(live.values()) == sorted(replayed.values())
+    assert from_archive == replayed
+    assert live == truth
+    assert query(fresh_database, "SELECT count(*) FROM archive_events")[0][0] == len(sim.lines)
