@@ -39,8 +39,12 @@ def test_volumes_and_retention_numbers_for_dpa_de(user_client) -> None:
     assert pairs[("US", "DE")]["queries"] == 1 and pairs[("US", "DE")]["hits"] == 1
     assert pairs[("DE", "US")]["transfers"] == 1
     assert pairs[("US", "DE")]["hit_rate"] == {"numerator": 1, "denominator": 1}
-    clocks = {r["transfer_id"]: r["clock_status"] for r in client.get("/api/retention").json()["rows"]}
-    assert clocks == {"t-1": "overdue", "t-4": "deleted"}
+    def clocks(query: str = "") -> dict[str, str]:
+        return {r["transfer_id"]: r["clock_status"] for r in client.get("/api/retention" + query).json()["rows"]}
+    assert clocks() == {"t-1": "overdue"}  # open clocks, earliest deadline first
+    assert clocks("?status=overdue") == {"t-1": "overdue"}
+    assert clocks("?status=deleted") == {"t-4": "deleted"}
+    assert clocks("?status=due_soon") == {}
     overview = client.get("/api/overview").json()
     assert overview["overdue_deletions"] == 1 and overview["open_findings"] == 2
     assert overview["watermark"] == "2026-03-22T08:00:00.000Z"
