@@ -60,6 +60,9 @@ def register(subparsers: Any) -> None:
                    "clock when resuming)")
     p.add_argument("--config", default=None, help="TOML merged over producers/config/default.toml")
     p.add_argument("--policy", default=None, help="policy TOML (SPEC §4); defaults when absent")
+    p.add_argument("--validate", action="store_true",
+                   help="debug: also build every event through the full codec validation and "
+                   "fail if the fast path's bytes differ (several times slower)")
     p.set_defaults(func=run)
 
 
@@ -144,6 +147,8 @@ def run(args: argparse.Namespace) -> int:
     except (StateError, ValueError, OSError) as exc:
         print(f"custodes simulate: {exc}", file=err)
         return 2
+    for chain in chains.values():
+        chain.validate = args.validate
 
     sim = Simulation(cfg, policy, rates, world, chains, args.scale)
     try:
