@@ -25,7 +25,7 @@ import sys
 import time
 import uuid
 from collections import Counter, defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +34,9 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from custodes.canonical import ZERO_HASH  # noqa: E402
-from custodes.parties import EU_PARTIES, US, node_source  # noqa: E402
-from custodes.timefmt import MS_PER_DAY, format_ms, parse_ms  # noqa: E402
+from custodes.canonical import ZERO_HASH
+from custodes.parties import EU_PARTIES, US, node_source
+from custodes.timefmt import MS_PER_DAY, format_ms, parse_ms
 
 START = parse_ms("2025-01-01T00:00:00.000Z")
 SPAN_DAYS = 365
@@ -47,7 +47,7 @@ PAGES = ["/", "/findings", "/findings?severity=critical", "/volumes", "/retentio
 
 
 def ts(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
 class Gen:

@@ -23,7 +23,7 @@ def clean_filters(filters: dict[str, Any]) -> dict[str, Any]:
     for key, value in sorted(filters.items()):
         if value is None or value == "" or value == []:
             continue
-        if isinstance(value, bool) or isinstance(value, int) or isinstance(value, str):
+        if isinstance(value, (bool, int, str)):
             out[str(key)] = value
         elif isinstance(value, (list, tuple)):
             out[str(key)] = [v if isinstance(v, (str, int)) and not isinstance(v, bool) else str(v) for v in value]

@@ -8,7 +8,8 @@ platform events in the chain (see docs/decisions.md):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import Literal
 
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,7 @@ from store.ui_models import UIFindingAction
 ACTING_ROLES_PREFIX = ("dpa:",)
 ACTING_ROLES = ("edps", "us-privacy")
 MAX_COMMENT = 2000
+Action = Literal["acknowledged", "closed"]
 
 
 class ActionError(Exception):
@@ -42,7 +44,7 @@ class Done:
     event_ids: list[str]
 
 
-def act(db: Session, viewer: Viewer, finding_id: str, action: str, comment: str) -> Done:
+def act(db: Session, viewer: Viewer, finding_id: str, action: Action, comment: str) -> Done:
     if not may_act(viewer.role):
         raise ActionError(403, f"The role {viewer.role} may read findings but not acknowledge or close them.")
     comment = comment.strip()
@@ -69,7 +71,7 @@ def act(db: Session, viewer: Viewer, finding_id: str, action: str, comment: str)
             finding_id=finding_id, rule=f.rule, evidence=[reviewed.id], observed_at=observed),
             finding_id=finding_id, at_ms=now)
         ids.append(resolved.id)
-    at = datetime.now(timezone.utc)
+    at = datetime.now(UTC)
     db.add(UIFindingAction(finding_id=finding_id, action=action, comment=comment,
                            username=viewer.username, role=viewer.role, at=at, event_id=reviewed.id))
     findings.record_action(db, finding_id, action, at)

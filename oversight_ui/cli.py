@@ -57,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     users.set_defaults(func=lambda _a: (users.print_help(), 2)[1])
 
 
-def _sessionmaker():  # noqa: ANN202 - local import keeps --help fast
+def _sessionmaker():
     from oversight_ui.db import make_engine, make_sessionmaker
     from oversight_ui.settings import UISettings
     from store.db import migrate

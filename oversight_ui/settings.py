@@ -41,7 +41,7 @@ class UISettings:
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "UISettings":
+    def from_env(cls, env: dict[str, str] | None = None) -> UISettings:
         env = dict(os.environ if env is None else env)
         secure = env.get("CUSTODES_UI_SECURE_COOKIES")
         return cls(

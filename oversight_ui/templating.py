@@ -1,7 +1,7 @@
 """Jinja2 environment of the dashboard, with the filters the pages share."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ def utc(ms: int | datetime | None) -> str:
     if ms is None:
         return "—"
     if isinstance(ms, datetime):
-        return ms.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        return ms.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     t = format_ms(int(ms))
     return f"{t[:10]} {t[11:16]} UTC"
 

@@ -10,7 +10,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from oversight_ui.queries import (
-    findings, nodes, onward, quarantine, reciprocity, remedies, retention, review, volumes,
+    findings,
+    nodes,
+    onward,
+    quarantine,
+    reciprocity,
+    remedies,
+    retention,
+    review,
+    volumes,
 )
 from oversight_ui.queries.common import TableResult, ViewFilters
 from oversight_ui.scope import Scope

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -25,7 +26,7 @@ class Limited:
     retry_after_s: int
 
 
-def _failures(db: Session, column: object, value: str, since: datetime) -> tuple[int, datetime | None]:
+def _failures(db: Session, column: Any, value: str, since: datetime) -> tuple[int, datetime | None]:
     count, oldest = db.execute(
         select(func.count(), func.min(UILoginAttempt.at)).where(
             column == value, UILoginAttempt.at > since, UILoginAttempt.success.is_(False)

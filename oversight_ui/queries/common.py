@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -105,7 +105,7 @@ def cell_text(col: Column, value: Any) -> str:
 def jsonable(value: Any) -> Any:
     """Datetimes and dates as SPEC §2 text (UTC, Z); everything else as is."""
     if isinstance(value, datetime):
-        v = value.astimezone(timezone.utc)
+        v = value.astimezone(UTC)
         return v.strftime("%Y-%m-%dT%H:%M:%S.") + f"{v.microsecond // 1000:03d}Z"
     if isinstance(value, date):
         return value.isoformat()
@@ -113,7 +113,7 @@ def jsonable(value: Any) -> Any:
 
 
 def day_start(d: date) -> datetime:
-    return datetime.combine(d, time(0), tzinfo=timezone.utc)
+    return datetime.combine(d, time(0), tzinfo=UTC)
 
 
 def period_clause(column: Any, f: ViewFilters) -> ColumnElement[bool]:

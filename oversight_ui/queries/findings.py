@@ -12,19 +12,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, cast, func, select, text, true
+from sqlalchemy import and_, case, cast, func, select, text, true, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Text
 
 from oversight_ui.queries import events as ev
 from oversight_ui.queries.common import (
-    Column, TableResult, ViewFilters, offset_of, period_clause,
+    Column,
+    TableResult,
+    ViewFilters,
+    offset_of,
+    period_clause,
 )
 from oversight_ui.rules_text import rule_text
 from oversight_ui.scope import Scope
 from store.models import Finding as F
-from store.ui_models import UIFindingAction, UIFindingState as S
+from store.ui_models import UIFindingAction
+from store.ui_models import UIFindingState as S
 
 STATUS = case((F.status.in_(("resolved", "closed")), F.status),
               (S.ui_status.is_not(None), S.ui_status), else_=F.status).label("status")
@@ -134,5 +139,5 @@ def detail(db: Session, scope: Scope, finding_id: str) -> dict[str, Any] | None:
 
 def record_action(db: Session, finding_id: str, ui_status: str, at: datetime) -> None:
     """Overlay the supervisors' status (acknowledged/closed) on the finding."""
-    db.execute(S.__table__.update().where(S.finding_id == finding_id)
+    db.execute(update(S).where(S.finding_id == finding_id)
                .values(ui_status=ui_status, ui_status_at=at))

@@ -1,7 +1,8 @@
 """Node health: last event and checkpoint, watermark lag, chain status."""
 from __future__ import annotations
 
-from sqlalchemy import column, select, table as sql_table
+from sqlalchemy import column, select
+from sqlalchemy import table as sql_table
 from sqlalchemy.orm import Session
 
 from oversight_ui.queries.common import Column, TableResult, ViewFilters, any_party_in

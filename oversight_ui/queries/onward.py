@@ -7,7 +7,13 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from oversight_ui.queries.common import (
-    Column, TableResult, ViewFilters, any_party_in, offset_of, party_filter, period_clause,
+    Column,
+    TableResult,
+    ViewFilters,
+    any_party_in,
+    offset_of,
+    party_filter,
+    period_clause,
 )
 from oversight_ui.scope import Scope
 from store.models import OnwardTransfer as O

@@ -6,7 +6,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from oversight_ui.queries import findings, nodes, quarantine, reciprocity, retention, volumes, watermark
+from oversight_ui.queries import (
+    findings,
+    nodes,
+    quarantine,
+    reciprocity,
+    retention,
+    volumes,
+    watermark,
+)
 from oversight_ui.queries.common import ViewFilters
 from oversight_ui.scope import Scope
 

@@ -20,7 +20,7 @@ def _where(scope: Scope, f: ViewFilters) -> Any:
     parties = scope.party_list()
     # US is a party of every row: us-privacy sees all; an EU scope sees its parties' rows.
     visible = true() if parties is None or US in parties else Rc.party.in_(parties)
-    parts = [visible]
+    parts: list[Any] = [visible]
     if f.party and f.party != US:
         parts.append(Rc.party == f.party)
     if f.since:

@@ -19,7 +19,13 @@ from sqlalchemy.orm import Session
 
 from oversight_ui.queries import watermark
 from oversight_ui.queries.common import (
-    Column, TableResult, ViewFilters, any_party_in, offset_of, party_filter, period_clause,
+    Column,
+    TableResult,
+    ViewFilters,
+    any_party_in,
+    offset_of,
+    party_filter,
+    period_clause,
 )
 from oversight_ui.scope import Scope
 from store.models import RetentionClock as R
@@ -79,9 +85,9 @@ def by_recipient(db: Session, scope: Scope, f: ViewFilters, wm: datetime | None 
 def table(db: Session, scope: Scope, f: ViewFilters, page_size: int) -> TableResult:
     wm = watermark.current(db)
     if scope.aggregates_only:
-        rows = by_recipient(db, scope, f, wm)
-        return TableResult("retention", "Open retention clocks by recipient", AGG_COLUMNS, rows,
-                           len(rows), 1, max(len(rows), 1), aggregated=True,
+        agg = by_recipient(db, scope, f, wm)
+        return TableResult("retention", "Open retention clocks by recipient", AGG_COLUMNS, agg,
+                           len(agg), 1, max(len(agg), 1), aggregated=True,
                            note="Joint review sees counts per recipient only, not individual transfers.",
                            empty="No open retention clocks.")
     where = and_(_scope(scope, f), _status_clause(f.status, wm))

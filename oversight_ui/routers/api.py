@@ -10,12 +10,20 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import func, select
 
-from oversight_ui.actions import ActionError, act
+from oversight_ui.actions import Action, ActionError, act
 from oversight_ui.deps import CsrfDep, CtxDep, OutOfScope
-from oversight_ui.queries import events as ev, findings, overview
+from oversight_ui.queries import events as ev
+from oversight_ui.queries import findings, overview
 from oversight_ui.queries.common import ViewFilters, jsonable
 from oversight_ui.schemas import (
-    ActionDone, CommentIn, EventOut, FindingOut, OverviewOut, TableOut,
+    ActionDone,
+    ActionOut,
+    CommentIn,
+    EventOut,
+    FindingOut,
+    OverviewOut,
+    RuleOut,
+    TableOut,
 )
 from oversight_ui.views import VIEWS, ViewSpec
 from store.models import ArchivedEvent, PlatformEvent, ProcessorState, QuarantinedMessage
@@ -82,13 +90,12 @@ def finding_api(ctx: CtxDep, finding_id: FindingId) -> Any:
         evidence=[_event_out(e) for e in d["evidence"]],
         evidence_not_in_scope_or_archive=d["missing_evidence"],
         resolution_evidence=[_event_out(e) for e in d["resolution"]],
-        actions=[{"action": a.action, "comment": a.comment, "user": a.username, "role": a.role,
-                  "at": jsonable(a.at), "event_id": a.event_id} for a in d["actions"]],
-        rule_text=None if r is None else {"rule": r.rule, "title": r.title, "checks": r.checks,
-                                          "legal_basis": r.legal_basis, "responsible": r.responsible})
+        actions=[ActionOut(action=a.action, comment=a.comment, user=a.username, role=a.role, at=jsonable(a.at), event_id=a.event_id) for a in d["actions"]],
+        rule_text=None if r is None else RuleOut(rule=r.rule, title=r.title, checks=r.checks,
+                                                 legal_basis=r.legal_basis, responsible=r.responsible))
 
 
-def _api_action(action: str) -> Any:
+def _api_action(action: Action) -> Any:
     def handler(ctx: CtxDep, finding_id: FindingId, body: CommentIn) -> Any:
         view = f"finding.{'acknowledge' if action == 'acknowledged' else 'close'}"
         try:

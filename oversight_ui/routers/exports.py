@@ -8,7 +8,7 @@ import io
 import shlex
 import tempfile
 import zipfile
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -38,7 +38,7 @@ def _csv_handler(spec: ViewSpec) -> Any:
         w.writerow([c.label for c in result.columns])
         for row in result.rows:
             w.writerow([cell_text(c, row.get(c.key)) for c in result.columns])
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%MZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%MZ")
         name = f"custodes-{spec.name}-{ctx.scope.label.replace(',', '-')}-{stamp}.csv"
         return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -85,17 +85,17 @@ def _day(name: str, value: str | None) -> date | None:
 
 
 @router.get("/export/audit-bundle.zip")
-def audit_bundle(request: Request, ctx: CtxDep, since: str | None = None,
-                 until: str | None = None) -> Response:
-    since_d, until_d = _day("since", since), _day("until", until)
-    since, until = since_d, until_d  # type: ignore[assignment]
+def audit_bundle(request: Request, ctx: CtxDep, since_text: Annotated[str | None, Query(alias="since")] = None,
+                 until_text: Annotated[str | None, Query(alias="until")] = None) -> Response:
+    since, until = _day("since", since_text), _day("until", until_text)
     filters = {"since": since.isoformat() if since else None, "until": until.isoformat() if until else None}
     _require_auditor(ctx, "export.audit-bundle", filters)
     since_ms = parse_ms(since.isoformat() + "T00:00:00.000Z") if since else None
     until_ms = parse_ms(until.isoformat() + "T00:00:00.000Z") + 86_400_000 if until else None
     trust = Path(ctx.settings.trust_file) if ctx.settings.trust_file else None
     policy = Path(ctx.settings.policy_file) if ctx.settings.policy_file else None
-    tmp = tempfile.NamedTemporaryFile(prefix="custodes-bundle-", suffix=".zip", delete=False)
+    # Outlives this function: FileResponse streams it, then the background task deletes it.
+    tmp = tempfile.NamedTemporaryFile(prefix="custodes-bundle-", suffix=".zip", delete=False)  # noqa: SIM115
     count = 0
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
         with z.open("events.jsonl", "w") as out:
@@ -118,7 +118,7 @@ def audit_bundle(request: Request, ctx: CtxDep, since: str | None = None,
             + "\nRe-audit with:\n\n    " + cmd + "\n"))
     tmp.close()
     ctx.record("export.audit-bundle", filters, count)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%MZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%MZ")
     return FileResponse(tmp.name, media_type="application/zip",
                         filename=f"custodes-audit-{ctx.scope.label.replace(',', '-')}-{stamp}.zip",
                         background=BackgroundTask(Path(tmp.name).unlink, missing_ok=True))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from oversight_ui.actions import ActionError, act, may_act
+from oversight_ui.actions import Action, ActionError, act, may_act
 from oversight_ui.deps import CsrfDep, CtxDep, OutOfScope
 from oversight_ui.queries import findings
 from oversight_ui.templating import render
@@ -31,7 +31,7 @@ def finding_page(request: Request, ctx: CtxDep, finding_id: FindingId, done: str
                                             "done": done, "nav_active": "findings"})
 
 
-def _action(action: str):  # noqa: ANN202
+def _action(action: Action):
     def handler(request: Request, ctx: CtxDep, finding_id: FindingId,
                 comment: Annotated[str, Form(max_length=4000)] = "") -> Response:
         view = f"finding.{'acknowledge' if action == 'acknowledged' else 'close'}"

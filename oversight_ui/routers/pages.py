@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from oversight_ui.deps import CtxDep, OutOfScope
-from oversight_ui.queries import events as ev, overview
+from oversight_ui.queries import events as ev
+from oversight_ui.queries import overview
 from oversight_ui.queries.common import ViewFilters
 from oversight_ui.templating import render
 from oversight_ui.views import VIEWS, ViewSpec

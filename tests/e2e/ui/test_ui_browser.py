@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import shot, sign_in
 from playwright.sync_api import expect
 
-from conftest import shot, sign_in
 from oversight_ui.demo_data import SECRET_CASE
 
 pytestmark = pytest.mark.e2e

@@ -4,10 +4,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import PASSWORD, sign_in
 from fastapi.testclient import TestClient
 
 from oversight_ui.auth.users import add_user, disable_user
-from conftest import PASSWORD, sign_in
 
 pytestmark = pytest.mark.integration
 

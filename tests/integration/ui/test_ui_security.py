@@ -11,10 +11,10 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
+from ui_test_helpers import access_events, finding_id, platform_head
 
 from oversight_ui.demo_data import SECRET_CASE
 from oversight_ui.routes import flat_routes
-from ui_test_helpers import access_events, finding_id, platform_head
 
 pytestmark = pytest.mark.integration
 PUBLIC = {"/login", "/static"}

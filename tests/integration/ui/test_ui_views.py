@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import io
+import itertools
 import zipfile
 
 import orjson
 import pytest
 from sqlalchemy import text
+from ui_test_helpers import finding_id
 
 from custodes.canonical import event_hash
 from oversight_ui.demo_data import SECRET_CASE
-from ui_test_helpers import finding_id
 
 pytestmark = pytest.mark.integration
 
@@ -106,7 +107,7 @@ def test_acknowledge_then_close_appends_chained_platform_events(conn, user_clien
     assert [a["action"] for a in detail["actions"]] == ["acknowledged", "closed"]
     rows = conn.execute(text("SELECT seq, hash, prevhash, type, canonical FROM platform_events "
                              "ORDER BY seq")).all()
-    for prev, cur in zip(rows, rows[1:]):
+    for prev, cur in itertools.pairwise(rows):
         assert cur.prevhash == prev.hash and cur.seq == prev.seq + 1
         assert orjson.loads(cur.canonical)["time"] >= orjson.loads(prev.canonical)["time"]
     mine = [orjson.loads(r.canonical) for r in rows if r.type.startswith("ebsp.finding.")
