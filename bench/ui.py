@@ -56,7 +56,7 @@ class Gen:
 
     def __init__(self, n_events: int, seed: int = 7) -> None:
         self.rng = random.Random(seed)
-        self.n_cases = max(1, n_events * 10 // 32)  # 3.2 events per case on average (60 % hits)
+        self.n_cases = max(1, n_events * 10 // 26)  # 2.6 events per case on average (60 % hits)
         self.heads: dict[str, tuple[int, str, int]] = {}
         self.ingest = 0
         self.volumes: Counter[tuple[str, str, str, str]] = Counter()

@@ -1,8 +1,9 @@
 """dashboard: users, sessions, sign-in attempts, finding actions and state; read indexes
 
 The oversight dashboard's own tables (store/ui_models.py) and the indexes its
-pages need on the archive and the findings register: event lookup by id (the
-evidence drill-down) and findings by observation time (the register's order).
+pages need on the store's tables: archive events by id (the evidence
+drill-down), findings by observation time (the register's order) and open
+retention clocks by deadline (overdue and due-soon counts, the default list).
 
 Revision ID: 0100_ui
 Revises: 0001
@@ -84,9 +85,15 @@ def upgrade() -> None:
     # Read paths of the dashboard on the store's tables.
     op.create_index("ix_archive_event_id", "archive_events", ["id"])
     op.create_index("ix_findings_observed_at", "findings", ["observed_at"])
+    # Open clocks are few (most transfers are deleted in time): the overview's overdue
+    # count, the per-recipient split and the default list read only this small index.
+    op.create_index("ix_retention_open_deadline", "retention_clocks", ["deadline"],
+                    postgresql_where=sa.text("status = 'open'"),
+                    postgresql_include=["sender", "recipient"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_retention_open_deadline", table_name="retention_clocks")
     op.drop_index("ix_findings_observed_at", table_name="findings")
     op.drop_index("ix_archive_event_id", table_name="archive_events")
     op.drop_table("ui_finding_state")
