@@ -162,3 +162,26 @@ def test_scoped_auditor_bundle_holds_only_its_party(user_client) -> None:
     events = [orjson.loads(x) for x in z.read("events.jsonl").splitlines()]
     assert events and all(SECRET_CASE not in x.decode() for x in z.read("events.jsonl").splitlines())
     assert {e["source"] for e in events} <= {"urn:ebsp:node:DE", "urn:ebsp:node:US"}
+
+
+def test_long_lists_are_paginated(factory, user_client) -> None:
+    from fastapi.testclient import TestClient
+
+    from oversight_ui.app import create_app
+    from oversight_ui.settings import UISettings
+    from conftest import sign_in
+    from oversight_ui.auth.users import add_user
+
+    app = create_app(UISettings(page_size=3, live_max_messages=1), sessionmaker=factory)
+    with factory() as db:
+        add_user(db, "pager", "edps", "correct horse battery staple")
+        db.commit()
+    client = TestClient(app)
+    sign_in(client, "pager")
+    first = client.get("/api/findings").json()
+    assert (first["total"], first["pages"], len(first["rows"])) == (4, 2, 3)
+    second = client.get("/api/findings?page=2").json()
+    assert len(second["rows"]) == 1
+    assert not {r["finding_id"] for r in first["rows"]} & {r["finding_id"] for r in second["rows"]}
+    html = client.get("/findings?severity=").text
+    assert "Page 1 of 2" in html and 'rel="next"' in html and "page=2" in html
