@@ -2,11 +2,16 @@
 
     .venv/bin/python bench/simulate.py [--duration 3h] [--scale 1] [--config FILE]
                                        [--bootstrap-servers 127.0.0.1:19092] [--no-kafka]
+                                       [--client aiokafka|kafka-python] [--repeat N]
 
 A fixed-size run (same seed, same events every time) is generated into
 /dev/null-like memory, a file, and Kafka; the rate is events per wall second
-including generation, chaining, hashing, signing and output. A breakdown of
-the per-event costs of the hot path follows, to show where time goes.
+including generation, chaining, hashing, signing and output. The machine is
+shared, so each run also reports the CPU seconds of this process (and of its
+children, e.g. a Kafka producer process) and the load average: compare CPU
+figures between runs, wall figures only at similar load. `--repeat N` runs
+each output N times. A breakdown of the per-event costs of the hot path
+follows, to show where time goes.
 """
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -26,22 +32,35 @@ from custodes.signing import NodeChain
 from custodes.timefmt import parse_ms
 from producers.config import injection_profile, load_config, parse_duration_ms
 from producers.engine import Simulation
-from producers.sinks import FileSink, KafkaSink, MemorySink, Sink
+from producers.sinks import BatchKafkaSink, FileSink, KafkaSink, MemorySink, Sink
 from producers.state import node_keys
 from producers.world import World
 
 
-def one_run(sink: Sink, cfg_path: str | None, duration: str, scale: float) -> tuple[int, float]:
+def _cpu() -> float:
+    """CPU seconds (user + system) of this process and its waited-for children."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def one_run(sink: Sink, cfg_path: str | None, duration: str, scale: float) -> tuple[int, float, float]:
+    """(events, wall seconds, CPU seconds) of one fixed run into `sink`, including close()."""
     cfg = load_config(cfg_path)
     world = World(1)
     chains = {p: NodeChain(k) for p, k in node_keys(1, tuple(cfg.traffic.weights) + ("US",), "b").items()}
     sim = Simulation(cfg, load_policy(None), injection_profile(cfg, "default"), world, chains, scale)
     start = parse_ms(cfg.run.start)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu()
     sim.begin(start, sink)
     result = sim.run(start + parse_duration_ms(duration))
     sink.close()
-    return result.events, time.perf_counter() - t0
+    return result.events, time.perf_counter() - t0, _cpu() - c0
+
+
+def report(label: str, n: int, wall: float, cpu: float) -> None:
+    load = os.getloadavg()[0]
+    print(f"  {label:<34} {n:,} events, {n / wall:9,.0f} events/s wall, "
+          f"{n / cpu:9,.0f} events per CPU-s  (load {load:.1f})", flush=True)
 
 
 def micro() -> None:
@@ -55,21 +74,25 @@ def micro() -> None:
             "individual_justification": "traveller referred at primary inspection",
             "encounter": "border_crossing"}
     n, t = 20_000, 1_767_225_600_000
-    t0 = time.perf_counter()
-    for i in range(n):
-        ev = chain.emit("ebsp.query.submitted.v1", data, t + i)
-    emit = (time.perf_counter() - t0) / n
-    t0 = time.perf_counter()
-    for _ in range(n):
-        encode(ev)
-    enc = (time.perf_counter() - t0) / n
-    t0 = time.perf_counter()
-    for i in range(2000):
-        chain.checkpoint(t + n + i)
-    cp = (time.perf_counter() - t0) / 2000
-    print(f"  NodeChain.emit (build: validate, uuid5 id, hash) {emit * 1e6:6.1f} µs/event")
-    print(f"  codec.encode (canonical bytes for output)        {enc * 1e6:6.1f} µs/event")
-    print(f"  NodeChain.checkpoint (incl. Ed25519 signature)   {cp * 1e6:6.1f} µs/checkpoint")
+
+    def per_call(fn: Callable[[int], object], count: int) -> tuple[float, float]:
+        t0, c0 = time.perf_counter(), time.process_time()
+        for i in range(count):
+            fn(i)
+        return (time.perf_counter() - t0) / count * 1e6, (time.process_time() - c0) / count * 1e6
+
+    ev = chain.emit("ebsp.query.submitted.v1", data, t)
+    rows = [
+        ("NodeChain.emit (codec.build: validate, uuid5, hash)",
+         per_call(lambda i: chain.emit("ebsp.query.submitted.v1", data, t + i), n)),
+        ("codec.encode (a second serialisation)", per_call(lambda i: encode(ev), n)),
+        ("NodeChain.append (fast path: bytes + hash + id)",
+         per_call(lambda i: chain.append("ebsp.query.submitted.v1", dict(data), t + n + i), n)),
+        ("NodeChain.append_checkpoint (Ed25519 sign)",
+         per_call(lambda i: chain.append_checkpoint(t + 2 * n + i), 2000)),
+    ]
+    for label, (wall, cpu) in rows:
+        print(f"  {label:<52} {wall:6.1f} µs wall {cpu:6.1f} µs CPU")
 
 
 def main() -> int:
@@ -82,22 +105,31 @@ def main() -> int:
     ap.add_argument("--linger-ms", type=int, default=20)
     ap.add_argument("--batch-size", type=int, default=512 * 1024)
     ap.add_argument("--no-kafka", action="store_true")
+    ap.add_argument("--no-micro", action="store_true")
+    ap.add_argument("--client", default="aiokafka", choices=("aiokafka", "kafka-python"),
+                    help="Kafka sink: BatchKafkaSink (aiokafka batches) or KafkaSink (kafka-python)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per output")
     args = ap.parse_args()
-    print(f"fixed run: duration {args.duration}, scale {args.scale}, config {args.config or 'default'}")
-    n, s = one_run(MemorySink(), args.config, args.duration, args.scale)
-    print(f"  generation only (memory sink): {n:,} events, {n / s:,.0f} events/s")
-    with tempfile.TemporaryDirectory() as tmp:
-        n, s = one_run(FileSink(Path(tmp) / "out.jsonl"), args.config, args.duration, args.scale)
-        print(f"  to a JSONL file:               {n:,} events, {n / s:,.0f} events/s")
+    print(f"fixed run: duration {args.duration}, scale {args.scale}, config {args.config or 'default'}; "
+          f"{os.cpu_count()} CPUs, load {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    for _ in range(args.repeat):
+        report("generation only (memory sink)", *one_run(MemorySink(), args.config, args.duration, args.scale))
+    for _ in range(args.repeat):
+        with tempfile.TemporaryDirectory() as tmp:
+            report("to a JSONL file", *one_run(FileSink(Path(tmp) / "out.jsonl"), args.config,
+                                                args.duration, args.scale))
     if not args.no_kafka:
-        topic = f"bench.simulate.{uuid.uuid4().hex[:8]}"
-        sink = KafkaSink(args.bootstrap_servers, topic, linger_ms=args.linger_ms,
-                         batch_size=args.batch_size,
-                         compression_type=None if args.compression == "none" else args.compression)
-        n, s = one_run(sink, args.config, args.duration, args.scale)
-        print(f"  to Kafka (acks=all, idempotent, compression {args.compression}, "
-              f"linger {args.linger_ms} ms, batch {args.batch_size // 1024} KiB): "
-              f"{n:,} events, {n / s:,.0f} events/s (incl. final flush)")
+        print(f"  Kafka ({args.client}): acks=all, idempotent, compression {args.compression}, linger "
+              f"{args.linger_ms} ms, batch {args.batch_size // 1024} KiB; incl. final flush")
+        for _ in range(args.repeat):
+            topic = f"bench.simulate.{uuid.uuid4().hex[:8]}"
+            sink_class = BatchKafkaSink if args.client == "aiokafka" else KafkaSink
+            sink = sink_class(args.bootstrap_servers, topic, linger_ms=args.linger_ms,
+                             batch_size=args.batch_size,
+                             compression_type=None if args.compression == "none" else args.compression)
+            report("to Kafka", *one_run(sink, args.config, args.duration, args.scale))
+    if args.no_micro:
+        return 0
     print("hot path:")
     micro()
     return 0

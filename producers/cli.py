@@ -55,6 +55,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--topic", default=None, help="Kafka topic (default: config output.topic with prefix)")
     p.add_argument("--compression", default="none", choices=("none", "lz4", "gzip", "snappy", "zstd"),
                    help="Kafka compression codec")
+    p.add_argument("--kafka-client", default="aiokafka", choices=("aiokafka", "kafka-python"),
+                   help="Kafka producer: aiokafka's C batch builder (fast) or kafka-python")
     p.add_argument("--start", default=None,
                    help="simulated start time, RFC 3339 (default: config run.start, or the saved "
                    "clock when resuming)")
@@ -89,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     from producers.config import ConfigError, injection_profile, load_config, parse_duration_ms
     from producers.engine import Simulation
     from producers.progress import Progress
-    from producers.sinks import DeliveryError, FileSink, KafkaSink, Sink
+    from producers.sinks import BatchKafkaSink, DeliveryError, FileSink, KafkaSink, Sink
     from producers.state import StateDir, StateError, config_fingerprint, node_keys
     from producers.truth import decided, write_truth
     from producers.world import World
@@ -154,7 +156,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         sink: Sink
         if to_kafka:
-            sink = KafkaSink(args.bootstrap_servers, topic,
+            sink_class = BatchKafkaSink if args.kafka_client == "aiokafka" else KafkaSink
+            sink = sink_class(args.bootstrap_servers, topic,
                              compression_type=None if args.compression == "none" else args.compression,
                              log=lambda m: print(m, file=err))
         else:

@@ -30,17 +30,20 @@ def consume_all(bootstrap: str, topic: str, expected: int) -> list:
 
 
 @pytest.mark.integration
-def test_simulated_run_arrives_once_in_order_with_party_keys(kafka_bootstrap, unique_topic, tmp_path):
+@pytest.mark.parametrize("client", ["aiokafka", "kafka-python"])
+def test_simulated_run_arrives_once_in_order_with_party_keys(kafka_bootstrap, unique_topic, tmp_path,
+                                                             client):
     state = tmp_path / "state"
     args = [sys.executable, "-m", "custodes.cli", "simulate", "--seed", "21", "--duration", "12h",
             "--scale", "0.02", "--nodes", "US,DE,FR,MT", "--speed", "max", "--out", "kafka",
             "--topic", unique_topic, "--bootstrap-servers", kafka_bootstrap,
-            "--state-dir", str(state), "--config", "producers/config/test.toml"]
+            "--state-dir", str(state), "--config", "producers/config/test.toml",
+            "--kafka-client", client]
     done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     # The same run into a file is the reference of what must have arrived.
     ref = tmp_path / "ref.jsonl"
-    file_args = [a for a in args if a not in ("kafka",)]
+    file_args = [a for a in args[:-2] if a not in ("kafka",)]
     i = file_args.index("--out")
     file_args[i + 1:i + 1] = [str(ref)]
     file_args[file_args.index("--state-dir") + 1] = str(tmp_path / "state2")
