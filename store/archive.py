@@ -29,6 +29,9 @@ _COPY = "COPY archive_events ({}) FROM STDIN".format(
     ", ".join('"offset"' if c == "offset" else c for c in COLUMNS))
 
 
+_PARTY_FIELDS_OF: dict[type, tuple[str, ...]] = {}
+
+
 class Coordinates(NamedTuple):
     topic: str
     partition: int
@@ -37,19 +40,21 @@ class Coordinates(NamedTuple):
 
 def parties_of(event: Event) -> list[str]:
     """The source's party and every party named in the payload, sorted, without repeats."""
-    data = event.raw.get("data")
+    fields = _PARTY_FIELDS_OF.get(type(event.data))
+    if fields is None:
+        fields = _PARTY_FIELDS_OF[type(event.data)] = tuple(
+            f for f in PARTY_FIELDS if f in getattr(type(event.data), "__struct_fields__", ()))
+    data = event.data
     found = {event.party} if event.party else set()
-    if isinstance(data, dict):
-        for name in PARTY_FIELDS:
-            value = data.get(name)
-            if type(value) is str:
-                found.add(value)
+    for name in fields:
+        value = getattr(data, name)
+        if value is not None:
+            found.add(value)
     return sorted(found)
 
 
 def case_of(event: Event) -> str | None:
-    data = event.raw.get("data")
-    value = data.get("case_id") if isinstance(data, dict) else None
+    value = getattr(event.data, "case_id", None)
     return value if type(value) is str else None
 
 
