@@ -1,0 +1,45 @@
+"""The live pipeline without Kafka or PostgreSQL: redelivery is a no-op, bad bytes quarantined."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from custodes.policy import load_policy
+from processors.core.engine import Engine
+from processors.live.chain import PlatformChain
+from processors.live.pipeline import Pipeline, Record
+from store.projections import Projector
+
+LINES = [ln for ln in Path("/work/shared/spec/examples/purpose-bulk-source/events.jsonl")
+         .read_bytes().splitlines() if ln.strip()]
+
+
+def _pipeline() -> Pipeline:
+    policy = load_policy(None)
+    return Pipeline(consumer="t", engine=Engine(policy), projector=Projector(policy),
+                    chain=PlatformChain(), positions={}, ingest_no=1)
+
+
+def test_a_redelivered_batch_produces_nothing_and_positions_follow_the_records() -> None:
+    p = _pipeline()
+    records = [Record("t", 0, i, None, v) for i, v in enumerate(LINES)]
+    first = p.process(records)
+    again = p.process(records)
+    assert len(first.archive_rows) == len(LINES) and first.positions == {("t", 0): len(LINES)}
+    assert again.redelivered == len(LINES)
+    assert not again.archive_rows and not again.positions and not again.platform_rows
+
+
+def test_garbage_is_quarantined_with_its_bytes_and_the_position_still_moves() -> None:
+    p = _pipeline()
+    batch = p.process([Record("t", 1, 5, b"DE", b"\x00garbage")])
+    assert batch.positions == {("t", 1): 6}
+    assert len(batch.quarantine_rows) == 1 and not batch.archive_rows
+    assert batch.quarantine_rows[0][4] == "AGdhcmJhZ2U="  # base64 of the original bytes
+
+
+def test_findings_become_a_gapless_platform_chain() -> None:
+    p = _pipeline()
+    batch = p.process([Record("t", 0, i, None, v) for i, v in enumerate(LINES)])
+    seqs = [row[0] for row in batch.platform_rows]
+    assert seqs and seqs == list(range(1, len(seqs) + 1))
+    assert all(row[5] == prev[4] for prev, row in zip(batch.platform_rows, batch.platform_rows[1:]))
