@@ -37,6 +37,7 @@ class Record(NamedTuple):
     offset: int
     key: bytes | None
     value: bytes | None
+    timestamp_ms: int | None = None  # the producer's CreateTime (latency measurements)
 
 
 class Pipeline:

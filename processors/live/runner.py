@@ -49,7 +49,7 @@ class KafkaRunner:
         self.cfg, self.log = cfg, log
         self.stop = stop or threading.Event()
         self.conn: psycopg.Connection[Any] | None = None
-        self.on_commit: Callable[[Batch, float], None] | None = None  # bench hook
+        self.on_commit: Callable[[Batch, float, list[Record]], None] | None = None  # bench hook
 
     # --- database ---------------------------------------------------------------
     def _connect(self) -> psycopg.Connection[Any]:
@@ -117,7 +117,8 @@ class KafkaRunner:
             polled = consumer.poll(timeout_ms=max(1, int(left * 1000)),
                                    max_records=self.cfg.batch_size - len(out))
             for recs in polled.values():
-                out.extend(Record(r.topic, r.partition, r.offset, r.key, r.value) for r in recs)
+                out.extend(Record(r.topic, r.partition, r.offset, r.key, r.value, r.timestamp)
+                           for r in recs)
         return out
 
     def run(self) -> int:
@@ -153,7 +154,7 @@ class KafkaRunner:
                     t0 = time.monotonic()
                     self._store(batch)
                     if self.on_commit is not None:
-                        self.on_commit(batch, time.time())
+                        self.on_commit(batch, time.time(), records)
                     outbox.conn = self.conn
                     self._publish(outbox)
                     progress.batch(batch, time.monotonic() - t0, pipeline)

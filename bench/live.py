@@ -1,0 +1,277 @@
+"""Benchmark of the live processor: throughput, latency at 1,000 events/s, memory of 1M clocks.
+
+    .venv/bin/python bench/live.py [--minutes 10] [--clocks 1000000] [--skip ...]
+
+1. bare: a kafka-python produce→consume loop of the same message size (the ceiling).
+2. throughput: the simulator streams into a fresh topic at full speed while the
+   processor (in this process, real Kafka and PostgreSQL, fresh database) runs for
+   --minutes; events/s = events whose batch (archive + projections + positions) was
+   committed, over the window.
+3. latency: a pre-generated month of events produced at a fixed 1,000 events/s;
+   latency = commit time − the record's producer timestamp; p50/p99.
+4. memory: RSS growth of an engine + projector holding --clocks open retention clocks
+   (transfers never deleted, no checkpoint: nothing decided, everything kept).
+Progress goes to stderr; a summary table to stdout. Needs `custodes stack up`.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition  # noqa: E402
+from kafka.admin import KafkaAdminClient, NewTopic  # noqa: E402
+
+from custodes.policy import load_policy  # noqa: E402
+from custodes.settings import Settings  # noqa: E402
+from custodes.stack.pg_client import create_database, drop_database  # noqa: E402
+from custodes.trust import load_trust  # noqa: E402
+from processors.live.runner import KafkaRunner, RunnerConfig  # noqa: E402
+
+CUSTODES = str(ROOT / ".venv/bin/custodes")
+
+
+def log(msg: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} bench: {msg}", file=sys.stderr, flush=True)
+
+
+def rss_mib() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def new_topic(bootstrap: str, partitions: int = 4) -> str:
+    topic = f"bench.{uuid.uuid4().hex[:12]}"
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
+    admin.close()
+    return topic
+
+
+def bare_loop(bootstrap: str, n: int = 50_000, size: int = 600) -> tuple[float, float]:
+    topic = new_topic(bootstrap, 1)
+    value = b"x" * size
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    t0 = time.perf_counter()
+    for _ in range(n):
+        producer.send(topic, value)
+    producer.flush()
+    produce_rate = n / (time.perf_counter() - t0)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
+                             enable_auto_commit=False)
+    tp = TopicPartition(topic, 0)
+    consumer.assign([tp])
+    consumer.seek_to_beginning(tp)
+    got, t0 = 0, time.perf_counter()
+    while got < n:
+        for recs in consumer.poll(timeout_ms=500, max_records=5000).values():
+            got += len(recs)
+    consume_rate = n / (time.perf_counter() - t0)
+    producer.close()
+    consumer.close()
+    return produce_rate, consume_rate
+
+
+class Meter:
+    """Counts committed events and the latency of each record, from the runner's hook."""
+
+    def __init__(self) -> None:
+        self.committed = 0
+        self.latencies: list[float] = []
+        self.first_commit: float | None = None
+        self.lock = threading.Lock()
+
+    def __call__(self, batch, commit_time: float, records) -> None:  # type: ignore[no-untyped-def]
+        with self.lock:
+            self.committed += batch.records
+            if self.first_commit is None:
+                self.first_commit = commit_time
+            for r in records:
+                if r.timestamp_ms:
+                    self.latencies.append(commit_time - r.timestamp_ms / 1000)
+
+
+def run_processor(settings: Settings, topic: str, db: str, trust, seconds: float,  # type: ignore[no-untyped-def]
+                  meter: Meter, batch_size: int = 2000) -> KafkaRunner:
+    cfg = RunnerConfig(bootstrap=settings.kafka_bootstrap_servers, database_url=db,
+                       events_topic=topic, findings_topic=f"{topic}.findings",
+                       quarantine_topic=f"{topic}.quarantine", policy=load_policy(None),
+                       trust=trust, batch_size=batch_size, max_wait_ms=200)
+    stop = threading.Event()
+    runner = KafkaRunner(cfg, lambda m: log(m), stop)
+    runner.on_commit = meter
+    thread = threading.Thread(target=runner.run, daemon=True)
+    thread.start()
+    time.sleep(seconds)
+    stop.set()
+    thread.join(timeout=60)
+    return runner
+
+
+def throughput(settings: Settings, minutes: float, workdir: Path) -> dict[str, float]:
+    topic = new_topic(settings.kafka_bootstrap_servers)
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    db = create_database(settings.database_url, name)
+    sim = subprocess.Popen(
+        [CUSTODES, "simulate", "--seed", "3", "--duration", "3000d", "--scale", "0.05",
+         "--inject", "default", "--config", str(ROOT / "producers/config/fast.toml"),
+         "--out", "kafka", "--topic", topic, "--speed", "max",
+         "--bootstrap-servers", settings.kafka_bootstrap_servers,
+         "--state-dir", str(workdir / "sim-state"), "--trust-out", str(workdir / "trust.toml"),
+         "--truth-out", str(workdir / "truth.jsonl")],
+        stdout=subprocess.DEVNULL, stderr=open(workdir / "sim.log", "wb"))
+    try:
+        while not (workdir / "trust.toml").exists():
+            time.sleep(0.2)
+        time.sleep(5)  # a head start, so the processor is never starved
+        meter = Meter()
+        t0 = time.monotonic()
+        run_processor(settings, topic, db, load_trust(workdir / "trust.toml"), minutes * 60,
+                      meter)
+        elapsed = time.monotonic() - t0
+    finally:
+        sim.terminate()
+        sim.wait()
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
+    produced = sum(consumer.end_offsets(parts).values())
+    consumer.close()
+    drop_database(settings.database_url, name)
+    return {"committed": meter.committed, "seconds": elapsed,
+            "rate": meter.committed / elapsed, "produced": produced,
+            "produced_rate": produced / (elapsed + 5)}
+
+
+def latency(settings: Settings, workdir: Path, rate: int = 1000, seconds: float = 60
+            ) -> dict[str, float]:
+    events = workdir / "month.jsonl"
+    subprocess.run([CUSTODES, "simulate", "--seed", "5", "--duration", "35d", "--scale", "0.01",
+                    "--inject", "default", "--config", str(ROOT / "producers/config/test.toml"),
+                    "--out", str(events), "--trust-out", str(workdir / "month-trust.toml"),
+                    "--truth-out", str(workdir / "month-truth.jsonl")],
+                   check=True, capture_output=True)
+    lines = [ln for ln in events.read_bytes().splitlines() if ln.strip()]
+    lines = lines[: int(rate * seconds)]
+    topic = new_topic(settings.kafka_bootstrap_servers)
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    db = create_database(settings.database_url, name)
+    import orjson
+
+    def produce() -> None:
+        producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all",
+                                 linger_ms=1)
+        start = time.perf_counter()
+        for i, line in enumerate(lines):
+            due = start + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            key = orjson.loads(line)["source"].rsplit(":", 1)[-1].encode()
+            producer.send(topic, key=key, value=line)
+        producer.flush()
+        producer.close()
+
+    meter = Meter()
+    feeder = threading.Thread(target=produce, daemon=True)
+    feeder.start()
+    run_processor(settings, topic, db, load_trust(workdir / "month-trust.toml"),
+                  len(lines) / rate + 5, meter, batch_size=500)
+    feeder.join()
+    drop_database(settings.database_url, name)
+    lat = sorted(meter.latencies)
+    pick = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] if lat else float("nan")  # noqa: E731
+    return {"events": len(lat), "p50": pick(0.50), "p99": pick(0.99), "max": lat[-1] if lat
+            else float("nan")}
+
+
+def memory(clocks: int) -> dict[str, float]:
+    """RSS growth while an engine + projector hold `clocks` open retention clocks."""
+    from custodes.canonical import ZERO_HASH
+    from custodes.codec import build
+    from custodes.parties import EU_PARTIES, node_source
+    from processors.core.engine import Engine
+    from store.projections import Deltas, Projector
+
+    policy = load_policy(None)
+    engine, projector = Engine(policy), Projector(policy)
+    gc.collect()
+    before = rss_mib()
+    heads = {p: (0, ZERO_HASH) for p in EU_PARTIES}
+    t0, scratch = time.monotonic(), Deltas()
+    for i in range(clocks):
+        sender = EU_PARTIES[i % len(EU_PARTIES)]
+        seq, prev = heads[sender]
+        event = build(source=node_source(sender), type="ebsp.transfer.sent.v1",
+                      time_ms=1_767_225_600_000 + i, seq=seq + 1, prevhash=prev, data={
+                          "transfer_id": f"T-{sender}-{i:08d}", "query_id": f"Q-{i:08d}",
+                          "case_id": f"{sender}-2026-{i:07d}", "sender": sender,
+                          "recipient": "US", "subject_ref": "ab" * 32,
+                          "data_categories": ["fingerprint"], "special_categories": [],
+                          "special_category_justification": None,
+                          "source_databases": [f"{sender}-AFIS"], "records": 1})
+        heads[sender] = (event.seq, event.hash)
+        engine.ingest(event)
+        projector.apply(event, scratch)
+        if i % 5000 == 0:
+            scratch = Deltas()
+        if i and i % 200_000 == 0:
+            log(f"memory: {i:,} clocks, RSS +{rss_mib() - before:,.0f} MiB")
+    gc.collect()
+    after = rss_mib()
+    return {"clocks": engine.stats()["retention_clocks"], "mib": after - before,
+            "seconds": time.monotonic() - t0}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--minutes", type=float, default=10.0,
+                        help="sustained-throughput window (default 10)")
+    parser.add_argument("--clocks", type=int, default=1_000_000,
+                        help="open retention clocks for the memory figure (default 1,000,000)")
+    parser.add_argument("--skip", default="", help="comma list of bare,throughput,latency,memory")
+    args = parser.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+    settings = Settings.from_env()
+    results: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="custodes-bench-") as tmp:
+        work = Path(tmp)
+        if "bare" not in skip:
+            log("bare kafka-python produce/consume loop")
+            p, c = bare_loop(settings.kafka_bootstrap_servers)
+            results.append(f"bare kafka-python loop     produce {p:,.0f} msg/s, consume {c:,.0f} "
+                           "msg/s (600-byte messages)")
+        if "throughput" not in skip:
+            log(f"sustained throughput for {args.minutes} min")
+            t = throughput(settings, args.minutes, work)
+            results.append(f"sustained end-to-end       {t['rate']:,.0f} events/s committed "
+                           f"({t['committed']:,} in {t['seconds']:.0f}s; simulator produced "
+                           f"{t['produced']:,}, {t['produced_rate']:,.0f}/s)  target >= 5,000")
+        if "latency" not in skip:
+            log("latency at 1,000 events/s")
+            lat = latency(settings, work)
+            results.append(f"latency at 1,000 events/s  p50 {lat['p50'] * 1000:,.0f} ms, p99 "
+                           f"{lat['p99'] * 1000:,.0f} ms, max {lat['max'] * 1000:,.0f} ms over "
+                           f"{lat['events']:,} events  target p99 <= 1,000 ms")
+        if "memory" not in skip:
+            log(f"memory with {args.clocks:,} open retention clocks")
+            m = memory(args.clocks)
+            results.append(f"memory, open clocks        {m['clocks']:,} clocks: +{m['mib']:,.0f} "
+                           f"MiB RSS ({m['seconds']:.0f}s to build)  target <= 512 MiB for 1M")
+    print(f"machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print("\n".join(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
