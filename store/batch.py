@@ -1,7 +1,7 @@
 """One processed batch and the single transaction that stores it.
 
 Everything a batch produced — archive rows, quarantine rows, the platform's
-findings events, projection deltas, the processor's watermark — is written
+findings events (chained here, under the chain's advisory lock), projection deltas, the processor's watermark — is written
 together with the consumer positions that follow it. Before writing, the
 stored positions are locked and compared with the ones the batch started
 from: if another processor (a zombie after a restart, a second instance)
@@ -15,6 +15,7 @@ from typing import Any
 import psycopg
 
 from store.archive import copy_rows
+from store.platform_chain import Output, append_outputs
 from store.projections.deltas import Deltas
 from store.projections.writer import write_deltas
 from store.timeconv import ts
@@ -26,9 +27,6 @@ INSERT INTO quarantine (topic, partition, "offset", key, raw_b64, kind, reason, 
   event_id, seq, details)
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT ON CONSTRAINT uq_quarantine_coords DO NOTHING"""
-_PLATFORM = """
-INSERT INTO platform_events (seq, id, type, time_ms, hash, prevhash, finding_id, canonical)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"""
 _POSITION = """
 INSERT INTO consumer_positions AS t (consumer, topic, partition, next_offset, updated_at)
 VALUES (%s, %s, %s, %s, now())
@@ -56,7 +54,7 @@ class Batch:
     positions: dict[TopicPartition, int] = field(default_factory=dict)
     archive_rows: list[tuple[Any, ...]] = field(default_factory=list)
     quarantine_rows: list[tuple[Any, ...]] = field(default_factory=list)
-    platform_rows: list[tuple[Any, ...]] = field(default_factory=list)
+    platform_outputs: list[Output] = field(default_factory=list)  # findings to chain
     deltas: Deltas = field(default_factory=Deltas)
     watermark_ms: int | None = None
     records: int = 0
@@ -66,7 +64,7 @@ class Batch:
 
     @property
     def empty(self) -> bool:
-        return not self.positions and not self.platform_rows
+        return not self.positions and not self.platform_outputs
 
 
 def load_positions(conn: psycopg.Connection[Any], consumer: str) -> dict[TopicPartition, int]:
@@ -91,8 +89,9 @@ def write_batch(conn: psycopg.Connection[Any], batch: Batch) -> None:
         copy_rows(cur, batch.archive_rows)
         if batch.quarantine_rows:
             cur.executemany(_QUARANTINE, batch.quarantine_rows)
-        if batch.platform_rows:
-            cur.executemany(_PLATFORM, batch.platform_rows)
+        seqs = append_outputs(cur, batch.platform_outputs)
+        for row in batch.deltas.findings_raised:
+            row["platform_seq"] = seqs.get(row["finding_id"])
         write_deltas(cur, batch.deltas)
         if batch.positions:
             cur.executemany(_POSITION, [(batch.consumer, t, p, o)

@@ -5,7 +5,8 @@ ask the engine whether the (source, id) is new, an exact duplicate (ignored)
 or a conflicting duplicate (quarantined, archived as `conflict`, and given to
 the engine, which raises INT-1); archive and ingest new events; fold them
 into the projections. After the batch, the engine is advanced to the low
-watermark (§5) and every finding becomes a platform event. Records before the
+watermark (§5); every new finding goes into the batch, to be chained as a
+platform event when the batch is stored. Records before the
 position already stored (a redelivery) are skipped: with positions committed
 in the same transaction as the rows, a duplicate delivery is a no-op.
 
@@ -19,12 +20,13 @@ from typing import Any, NamedTuple
 
 from custodes.codec import Rejection, decode
 from custodes.events import Event
+from custodes.timefmt import parse_ms
 from processors.core.engine import Engine
 from processors.core.integrity import Seen
-from processors.live.chain import Output, PlatformChain
 from processors.live.watermark import Watermark
 from store.archive import Coordinates, archive_row
 from store.batch import Batch, TopicPartition
+from store.platform_chain import Output
 from store.projections import Projector
 from store.quarantine import quarantine_row
 
@@ -42,13 +44,12 @@ class Record(NamedTuple):
 
 class Pipeline:
     def __init__(self, *, consumer: str, engine: Engine, projector: Projector,
-                 chain: PlatformChain, positions: dict[TopicPartition, int], ingest_no: int,
+                 positions: dict[TopicPartition, int], ingest_no: int,
                  known_raised: set[str] | None = None, known_resolved: set[str] | None = None,
                  watermark_ms: int | None = None, watermark: Watermark | None = None) -> None:
         self.consumer = consumer
         self.engine = engine
         self.projector = projector
-        self.chain = chain
         self.positions = dict(positions)
         self.ingest_no = ingest_no
         self.known_raised = known_raised if known_raised is not None else set()
@@ -124,10 +125,9 @@ class Pipeline:
             if out.finding_id in known:
                 continue
             known.add(out.finding_id)
-            seq, observed, row = self.chain.append(out)
-            batch.platform_rows.append(row)
-            self.projector.apply_output(out, observed, seq, batch.deltas)
+            batch.platform_outputs.append(out)
+            self.projector.apply_output(out, parse_ms(out.observed_at), None, batch.deltas)
 
     def stats(self) -> dict[str, Any]:
         return {**self.engine.stats(), "pending_joins": self.projector.pending_joins,
-                "platform_seq": self.chain.seq, "watermark_ms": self.advanced_to}
+                "watermark_ms": self.advanced_to}

@@ -23,7 +23,7 @@ class Progress:
         self.records += b.records
         self.accepted += b.accepted
         self.quarantined += len(b.quarantine_rows)
-        self.findings += len(b.platform_rows)
+        self.findings += len(b.platform_outputs)
         self.duplicates += b.duplicates
         self.write_s += write_s
 

@@ -16,7 +16,6 @@ from typing import Any
 
 from processors.core.engine import Engine
 from processors.core.integrity import Seen
-from processors.live.chain import load_chain
 from processors.live.pipeline import Pipeline
 from processors.live.watermark import Watermark
 from store.archive import event_of, iter_archive
@@ -30,7 +29,6 @@ def open_pipeline(conn: Any, *, consumer: str, policy: Any, trust: Any | None,
                   nodes: list[str] | None = None,
                   progress: Callable[[str], None] = lambda _: None) -> Pipeline:
     positions = load_positions(conn, consumer)
-    chain = load_chain(conn)
     with conn.cursor() as cur:
         cur.execute("SELECT finding_id, resolved_at IS NOT NULL FROM findings")
         rows = cur.fetchall()
@@ -66,8 +64,8 @@ def open_pipeline(conn: Any, *, consumer: str, policy: Any, trust: Any | None,
     if stored_wm is not None:
         pending.extend(engine.advance(stored_wm))
     progress(f"rebuild: {n:,} archived events, {len(known_raised):,} findings stored, "
-             f"platform seq {chain.seq}, {time.monotonic() - started:.1f}s")
-    pipeline = Pipeline(consumer=consumer, engine=engine, projector=projector, chain=chain,
+             f"{time.monotonic() - started:.1f}s")
+    pipeline = Pipeline(consumer=consumer, engine=engine, projector=projector,
                         positions=positions, ingest_no=last_no + 1, known_raised=known_raised,
                         known_resolved=known_resolved, watermark_ms=stored_wm,
                         watermark=watermark)

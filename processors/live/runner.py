@@ -150,7 +150,7 @@ class KafkaRunner:
                         continue
                 records = self._poll(consumer)
                 batch = pipeline.process(records)
-                if batch.records or batch.platform_rows:
+                if batch.records or batch.platform_outputs:
                     t0 = time.monotonic()
                     self._store(batch)
                     if self.on_commit is not None:

@@ -5,7 +5,6 @@ from pathlib import Path
 
 from custodes.policy import load_policy
 from processors.core.engine import Engine
-from processors.live.chain import PlatformChain
 from processors.live.pipeline import Pipeline, Record
 from store.projections import Projector
 
@@ -16,7 +15,7 @@ LINES = [ln for ln in Path("/work/shared/spec/examples/purpose-bulk-source/event
 def _pipeline() -> Pipeline:
     policy = load_policy(None)
     return Pipeline(consumer="t", engine=Engine(policy), projector=Projector(policy),
-                    chain=PlatformChain(), positions={}, ingest_no=1)
+                    positions={}, ingest_no=1)
 
 
 def test_a_redelivered_batch_produces_nothing_and_positions_follow_the_records() -> None:
@@ -26,7 +25,7 @@ def test_a_redelivered_batch_produces_nothing_and_positions_follow_the_records()
     again = p.process(records)
     assert len(first.archive_rows) == len(LINES) and first.positions == {("t", 0): len(LINES)}
     assert again.redelivered == len(LINES)
-    assert not again.archive_rows and not again.positions and not again.platform_rows
+    assert not again.archive_rows and not again.positions and not again.platform_outputs
 
 
 def test_garbage_is_quarantined_with_its_bytes_and_the_position_still_moves() -> None:
@@ -37,9 +36,11 @@ def test_garbage_is_quarantined_with_its_bytes_and_the_position_still_moves() ->
     assert batch.quarantine_rows[0][4] == "AGdhcmJhZ2U="  # base64 of the original bytes
 
 
-def test_findings_become_a_gapless_platform_chain() -> None:
+def test_each_finding_is_handed_over_once_even_when_decided_again() -> None:
     p = _pipeline()
     batch = p.process([Record("t", 0, i, None, v) for i, v in enumerate(LINES)])
-    seqs = [row[0] for row in batch.platform_rows]
-    assert seqs and seqs == list(range(1, len(seqs) + 1))
-    assert all(row[5] == prev[4] for prev, row in zip(batch.platform_rows, batch.platform_rows[1:]))
+    ids = [o.finding_id for o in batch.platform_outputs]
+    assert ids and len(ids) == len(set(ids))
+    assert {f["finding_id"] for f in batch.deltas.findings_raised} == set(ids)
+    p.emit(list(batch.platform_outputs), again := type(batch)(consumer="t"))
+    assert not again.platform_outputs  # known ids are never emitted twice
