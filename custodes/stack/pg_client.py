@@ -1,6 +1,8 @@
 """Client-side checks on PostgreSQL: does it answer SQL with our credentials."""
 from __future__ import annotations
 
+import time
+
 import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
@@ -29,7 +31,20 @@ def create_database(database_url: str, name: str) -> str:
     return make_url(database_url).set(database=name).render_as_string(hide_password=False)
 
 
-def drop_database(database_url: str, name: str) -> None:
-    """DROP DATABASE `name`, closing any connection a test left open on it."""
-    with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+def drop_database(database_url: str, name: str, attempts: int = 5) -> None:
+    """DROP DATABASE `name`, closing any connection a test left open on it.
+
+    WITH (FORCE) refuses when a backend of a role we are not a member of (an
+    autovacuum worker, say) is still attached for a moment; that passes, so
+    the drop is retried a few times with a short pause before giving up.
+    """
+    statement = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+    for attempt in range(1, attempts + 1):
+        try:
+            with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
+                conn.execute(statement)
+            return
+        except psycopg.errors.InsufficientPrivilege:
+            if attempt == attempts:
+                raise
+            time.sleep(0.5 * attempt)
