@@ -1,0 +1,91 @@
+"""The codec's caches are shortcuts, never a second opinion.
+
+`_time_ms` answers from caches of validated minute prefixes and "SS.mmmZ"
+tails, and a prevhash the codec has itself just computed skips the regex.
+Whatever is (or is not) in those caches, the verdict, the reason and the
+event must be those of the long way round.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from custodes import codec
+from custodes.timefmt import format_ms, parse_ms
+
+from .examples import example_lines
+from .test_codec_properties import mutated_events
+
+FAST = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+LINES = [raw for _, _, raw in example_lines()]
+
+
+def _clear_caches() -> None:
+    codec._minute_ms.clear()
+    codec._offset_ms.clear()
+    codec._recent_hashes.clear()
+
+
+def _reference_time_ms(text: object) -> int | None:
+    """SPEC §2 read literally: a real timestamp in exactly the §2 form, else None."""
+    return parse_ms(text) if codec.timestamp_error(text) is None else None  # type: ignore[arg-type]
+
+
+@st.composite
+def timestamps(draw: st.DrawFn) -> Any:
+    """Valid timestamps, and valid ones with one or two characters replaced."""
+    text = format_ms(draw(st.integers(-62135596800000, 253402300799999)))
+    for _ in range(draw(st.integers(0, 2))):
+        i = draw(st.integers(0, 23))
+        c = draw(st.sampled_from("0123456789:-.TZz \n٣") | st.characters())
+        text = text[:i] + c + text[i + 1:]
+    return draw(st.sampled_from([text, text[:-1], text + "Z", text.encode(), None, 0])) \
+        if draw(st.integers(0, 9)) == 0 else text
+
+
+@FAST
+@given(st.lists(timestamps(), min_size=1, max_size=8))
+def test_time_ms_agrees_with_parse_ms_whatever_the_caches_hold(texts: list[Any]) -> None:
+    _clear_caches()
+    for text in texts * 2:  # the second round is answered from the caches
+        assert codec._time_ms(text) == _reference_time_ms(text)
+
+
+def test_time_ms_leap_day_and_cache_mixing() -> None:
+    _clear_caches()
+    assert codec._time_ms("2024-02-29T23:59:59.999Z") == parse_ms("2024-02-29T23:59:59.999Z")
+    # a cached valid minute with an unseen tail, and a cached tail with an invalid minute
+    assert codec._time_ms("2024-02-29T23:59:60.000Z") is None
+    assert codec._time_ms("2023-02-29T23:59:59.999Z") is None
+    assert codec._time_ms("2024-02-29T23:59:59.999z") is None
+
+
+@FAST
+@given(mutated_events(), st.booleans())
+def test_decode_is_the_same_with_cold_and_warm_caches(wire: dict[str, Any], warm_first: bool) -> None:
+    raw = json.dumps(wire, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    _clear_caches()
+    if warm_first:
+        for line in LINES:  # fills the caches with these events' times and hashes
+            codec.decode(line)
+    first = codec.decode(raw)
+    _clear_caches()
+    cold = codec.decode(raw)
+    for line in LINES:
+        codec.decode(line)
+    warm = codec.decode(raw)
+    assert first == cold == warm
+
+
+def test_a_chained_prevhash_is_accepted_from_the_cache_and_a_bad_one_still_rejected() -> None:
+    _clear_caches()
+    events = [codec.decode(line) for line in LINES]
+    assert all(not isinstance(e, codec.Rejection) for e in events)
+    for line in LINES:
+        wire = json.loads(line)
+        wire["prevhash"] = "A" + wire["prevhash"][1:]
+        out = codec.decode(json.dumps(wire).encode())
+        assert isinstance(out, codec.Rejection) and out.field == "prevhash"
