@@ -38,6 +38,9 @@ from processors.core.special import Special
 from processors.core.systematic import Bulk, OfficerRate
 
 
+_NEW = Seen.NEW
+
+
 class Engine:
     def __init__(self, policy: PolicyLike, trust: Any | None = None) -> None:
         policies = Policies(policy)
@@ -58,6 +61,9 @@ class Engine:
             for type_, handler in rule.handlers().items():
                 dispatch.setdefault(type_, []).append(handler)
         self._dispatch = {k: tuple(v) for k, v in dispatch.items()}
+        # bound once: `ingest` runs per event
+        self._admit = self._identities.admit
+        self._on_event = self._integrity.on_event
         self._raised: set[str] = set()
         self._resolved: set[str] = set()
         self._cut = Cut(-(2**62), -(2**62))
@@ -74,18 +80,17 @@ class Engine:
         """Take one node event; return what it decides on its own (never raises)."""
         if not event.party:  # platform events are outputs, not evidence
             return []
-        status, key, mark = self._identities.classify(event)
+        status = self._admit(event)[0]
         out: list[Output] = []
-        if status is Seen.DUPLICATE:
-            self.duplicates += 1
-            return out
-        if status is Seen.CONFLICT:
+        if status is not _NEW:
+            if status is Seen.DUPLICATE:
+                self.duplicates += 1
+                return out
             self.conflicts += 1
             self._integrity.conflict(event, out)
             return self._once(out)
-        self._identities.remember(key, mark)
         self.events_ingested += 1
-        self._integrity.on_event(event, out)
+        self._on_event(event, out)
         handlers = self._dispatch.get(event.type)
         if handlers:
             for handler in handlers:

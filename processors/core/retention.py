@@ -121,6 +121,13 @@ class Retention:
         return False, deadline, moved
 
     def _schedule(self, transfer_id: str, c: _Clock) -> None:
+        if not c.deletions and not c.assessments:  # a new transfer: `_fold` would say this
+            time_ms, recipient, special, *_ = c.transfer  # type: ignore[misc]
+            view = self._policies(recipient)
+            days = view.retention_special_category_days if special \
+                else view.retention_default_days
+            self._agenda.at_deadline(time_ms + days * MS_PER_DAY, transfer_id)
+            return
         closed, when, _ = self._fold(c)
         if closed:
             self._agenda.after_event(when, transfer_id)
