@@ -218,6 +218,20 @@ def fill(url: str, n_events: int) -> dict[str, Any]:
             "sample_finding": hashlib.sha256(f"{first[0]}|{first[4]}".encode()).hexdigest()[:32] if first else None}
 
 
+def existing_facts(url: str) -> dict[str, Any]:
+    """The sample case and finding of an already filled database."""
+    from store.db import connect_raw
+
+    with connect_raw(url) as conn:
+        events = conn.execute("SELECT count(*) FROM archive_events").fetchone()[0]  # type: ignore[index]
+        finding = conn.execute("SELECT finding_id FROM findings WHERE rule = 'RET-1' AND party = 'DE' "
+                               "ORDER BY finding_id LIMIT 1").fetchone()
+        case = conn.execute("SELECT case_id FROM archive_events WHERE case_id LIKE 'US-%' "
+                            "AND parties @> ARRAY['DE'] LIMIT 1").fetchone()
+    return {"events": events, "sample_finding": finding[0] if finding else None,
+            "sample_case": case[0] if case else None}
+
+
 def measure(url: str, facts: dict[str, Any], rounds: int) -> dict[str, Any]:
     from fastapi.testclient import TestClient
 
@@ -228,9 +242,15 @@ def measure(url: str, facts: dict[str, Any], rounds: int) -> dict[str, Any]:
 
     settings = UISettings(database_url=url, login_max_failures=1000)
     factory = make_sessionmaker(make_engine(url))
+    from sqlalchemy import select
+
+    from store.ui_models import UIUser
+
     with factory() as db:
         for role in ("dpa:DE", "edps", "joint-review"):
-            add_user(db, "bench-" + role.replace(":", "-").lower(), role, "bench password 123")
+            name = "bench-" + role.replace(":", "-").lower()
+            if db.scalar(select(UIUser.id).where(UIUser.username == name)) is None:
+                add_user(db, name, role, "bench password 123")
         db.commit()
     app = create_app(settings, sessionmaker=factory)
     out: dict[str, Any] = {}
@@ -252,7 +272,7 @@ def measure(url: str, facts: dict[str, Any], rounds: int) -> dict[str, Any]:
                 client.get(url_)
                 samples.append((time.perf_counter() - t0) * 1000)
             samples.sort()
-            p95 = samples[min(len(samples) - 1, int(round(0.95 * (len(samples) - 1))))]
+            p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
             out[f"{role} {path}"] = {"status": status, "first_ms": round(first, 1),
                                      "p50_ms": round(statistics.median(samples), 1), "p95_ms": round(p95, 1)}
             print(f"{role:<13} {path:<28} {status}  first {first:7.1f} ms  p50 {statistics.median(samples):7.1f}"
@@ -267,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--database-url", default=None,
                     help="use this (migrated, empty) database instead of a throwaway one")
     ap.add_argument("--keep", action="store_true", help="do not drop the throwaway database")
+    ap.add_argument("--measure-only", action="store_true",
+                    help="with --database-url: the database is already filled (by an earlier --keep run)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "out" / "ui.json"), help="JSON results file")
     args = ap.parse_args(argv)
     from custodes.stack.pg_client import create_database, drop_database
@@ -280,8 +302,11 @@ def main(argv: list[str] | None = None) -> int:
     url = args.database_url or create_database(base, name)
     try:
         migrate(url)
-        print(f"filling {args.events:,} events ...", flush=True)
-        facts = fill(url, args.events)
+        if args.measure_only:
+            facts = existing_facts(url)
+        else:
+            print(f"filling {args.events:,} events ...", flush=True)
+            facts = fill(url, args.events)
         print(json.dumps(facts), flush=True)
         results = measure(url, facts, args.rounds)
         worst = max(v["p95_ms"] for v in results.values())
@@ -291,7 +316,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"worst p95: {worst:.1f} ms (target <= 300 ms at 10M events); results in {args.out}")
     finally:
         if not args.database_url and not args.keep:
-            drop_database(base, name)
+            try:
+                drop_database(base, name)
+            except Exception as exc:  # noqa: BLE001 - report, do not hide the results
+                print(f"could not drop {name}: {exc}", file=sys.stderr)
     return 0
 
 

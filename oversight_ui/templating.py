@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlencode
 from typing import Any
 
 from fastapi import Request
@@ -63,6 +64,8 @@ def make_templates() -> Jinja2Templates:
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
     templates: Jinja2Templates = request.app.state.templates
     viewer = getattr(request.state, "viewer", None)
+    # The query string without `page`, for the pager's links.
+    base_query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "page"])
     base = {"viewer": viewer, "refresh_s": request.app.state.settings.refresh_s,
-            "path": request.url.path}
+            "path": request.url.path, "base_query": base_query}
     return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)

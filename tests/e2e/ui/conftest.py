@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ui_e2e_helpers import PASSWORD
 
 from custodes.stack.pg_client import create_database, drop_database
 
 ROOT = Path(__file__).resolve().parents[3]
-SHOTS = ROOT / "test-output" / "screenshots"
-PASSWORD = "e2e password for supervisors"
 ROLES = {"de": "dpa:DE", "fr": "dpa:FR", "edps": "edps", "us": "us-privacy", "jr": "joint-review",
          "aud": "auditor"}
 CHROMIUM = "/usr/bin/chromium"
@@ -106,16 +105,3 @@ def page(browser: Any) -> Iterator[Any]:
     pg.set_default_timeout(10_000)
     yield pg
     ctx.close()
-
-
-def sign_in(page: Any, base: str, who: str) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("User name").fill(who)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(base + "/")
-
-
-def shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import shot, sign_in
 from playwright.sync_api import expect
+from ui_e2e_helpers import shot, sign_in
 
 from oversight_ui.demo_data import SECRET_CASE
 

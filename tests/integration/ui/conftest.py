@@ -8,7 +8,6 @@ test creates never leak into the next test.
 """
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -18,14 +17,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
+from ui_test_helpers import PASSWORD, sign_in
 
 from custodes.stack.pg_client import create_database, drop_database
 from oversight_ui import demo_data
 from oversight_ui.app import create_app
 from oversight_ui.auth.users import add_user
 from oversight_ui.settings import UISettings
-
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(scope="session")
@@ -73,18 +71,6 @@ def settings() -> UISettings:
 @pytest.fixture
 def app(factory: sessionmaker[Session], settings: UISettings) -> Any:
     return create_app(settings, sessionmaker=factory)
-
-
-def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> Any:
-    page = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": token, "next": "/"}, follow_redirects=False)
-
-
-def csrf_of(client: TestClient) -> str:
-    html = client.get("/").text
-    return re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)  # type: ignore[union-attr]
 
 
 @pytest.fixture

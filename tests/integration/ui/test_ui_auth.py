@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import PASSWORD, sign_in
 from fastapi.testclient import TestClient
+from ui_test_helpers import PASSWORD, sign_in
 
 from oversight_ui.auth.users import add_user, disable_user
 

@@ -166,11 +166,11 @@ def test_scoped_auditor_bundle_holds_only_its_party(user_client) -> None:
 
 def test_long_lists_are_paginated(factory, user_client) -> None:
     from fastapi.testclient import TestClient
+    from ui_test_helpers import sign_in
 
     from oversight_ui.app import create_app
-    from oversight_ui.settings import UISettings
-    from conftest import sign_in
     from oversight_ui.auth.users import add_user
+    from oversight_ui.settings import UISettings
 
     app = create_app(UISettings(page_size=3, live_max_messages=1), sessionmaker=factory)
     with factory() as db:

@@ -1,10 +1,14 @@
 """Shared test helpers: access events written by the app, findings by rule."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
+from fastapi.testclient import TestClient
 from sqlalchemy import text
+
+PASSWORD = "correct horse battery staple"
 
 
 def access_events(conn: Any, after_seq: int = 0) -> list[dict[str, Any]]:
@@ -20,3 +24,15 @@ def platform_head(conn: Any) -> int:
 
 def finding_id(conn: Any, rule: str) -> str:
     return conn.execute(text("SELECT finding_id FROM findings WHERE rule = :r"), {"r": rule}).scalar_one()
+
+
+def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> Any:
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    return client.post("/login", data={"username": username, "password": password,
+                                       "csrf_token": token, "next": "/"}, follow_redirects=False)
+
+
+def csrf_of(client: TestClient) -> str:
+    html = client.get("/").text
+    return re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)  # type: ignore[union-attr]
