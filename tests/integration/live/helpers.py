@@ -96,3 +96,14 @@ def replay_findings(events_path: Path, out: Path, *, trust: Path | None = None,
         found[f["finding_id"]] = (f["finding_id"], f["rule"], f["key"], f["party"],
                                   f["severity"], f["case_id"])
     return found
+
+
+def run_cli_until_idle(bootstrap: str, database_url: str, topic: str, *extra: str,
+                       runner: str = "faust", idle_s: float = 3.0, timeout: float = 240
+                       ) -> subprocess.CompletedProcess[bytes]:
+    """`custodes process --runner R --exit-when-idle S` as a subprocess; its exit code checked."""
+    done = subprocess.run(process_cmd(bootstrap, database_url, topic, "--runner", runner,
+                                      "--exit-when-idle", str(idle_s), *extra),
+                          capture_output=True, timeout=timeout, check=False)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-3000:]
+    return done

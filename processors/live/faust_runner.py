@@ -1,0 +1,155 @@
+"""The Faust runner: the same pipeline, store and outbox as the plain runner, fed by a Faust agent.
+
+Composition root of the Faust worker. Start-up is the plain runner's:
+migrate, rebuild the engine from the archive (`open_pipeline`), wait for the
+events topic. Then one `faust.App` (faust_app.py) with one agent
+(faust_agents.py) and one timer (faust_timers.py). Everything synchronous —
+the pipeline, `write_batch` (via `KafkaRunner._store`, with its retries and
+fencing), the outbox — runs in ONE worker thread, so batches and ticks never
+interleave and the event loop (heartbeats, fetching) is never blocked.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import time
+from typing import Any
+
+import faust
+from kafka import KafkaConsumer, KafkaProducer
+from kafka import TopicPartition as KafkaTP
+
+from processors.live import faust_agents, faust_timers, faust_topics
+from processors.live.faust_app import create_app
+from processors.live.outbox import Outbox
+from processors.live.pipeline import Pipeline, Record
+from processors.live.progress import Progress
+from processors.live.rebuild import open_pipeline
+from processors.live.runner import KafkaRunner
+from store.db import migrate
+
+
+def app_id_for(consumer: str, topic: str) -> str:
+    """One consumer group per (positions name, topic): test topics never share a group."""
+    return "custodes-processor" + ("" if consumer == "live" else f".{consumer}") + \
+        ("" if topic == "ebsp.events.v1" else f".{topic}")
+
+
+class FaustRunner(KafkaRunner):
+    pipeline: Pipeline
+    outbox: Outbox
+    progress: Progress
+
+    def run(self) -> int:
+        cfg = self.cfg
+        migrate(cfg.database_url)
+        self.conn = self._connect()
+        self.pipeline = open_pipeline(self.conn, consumer=cfg.consumer, policy=cfg.policy,
+                                      trust=cfg.trust, nodes=cfg.nodes, progress=self.log)
+        self.stored = dict(self.pipeline.positions)  # what PostgreSQL holds
+        lag = KafkaConsumer(bootstrap_servers=cfg.bootstrap, group_id=None,
+                            enable_auto_commit=False,
+                            client_id=f"custodes-process-{cfg.consumer}-lag")
+        producer = KafkaProducer(bootstrap_servers=cfg.bootstrap, acks="all", linger_ms=5,
+                                 retries=10, client_id=f"custodes-process-{cfg.consumer}")
+        self.outbox = Outbox(self.conn, producer, cfg.findings_topic, cfg.quarantine_topic)
+        self.progress = Progress(self.log, lag, cfg.events_topic)
+        self.executor = concurrent.futures.ThreadPoolExecutor(1, "custodes-sink")
+        self.idle_since = time.monotonic()
+        code = 0
+        try:
+            partitions = self._wait_for_topic(lag)
+            if partitions:
+                code = self._run_worker(partitions)
+        finally:
+            self.executor.shutdown(wait=True)  # the batch in hand is committed first
+            self.progress.tick(self.pipeline, force=True)
+            try:
+                self._publish(self.outbox)
+                producer.close(timeout=5)
+            finally:
+                lag.close()
+                if self.conn is not None:
+                    self.conn.close()
+        return code
+
+    def _wait_for_topic(self, lag: KafkaConsumer) -> int:
+        while not self.stop.is_set():
+            parts = lag.partitions_for_topic(self.cfg.events_topic)
+            if parts:
+                lag.assign([KafkaTP(self.cfg.events_topic, p) for p in sorted(parts)])
+                return len(parts)
+            self.stop.wait(1.0)
+        return 0
+
+    def _run_worker(self, partitions: int) -> int:
+        cfg = self.cfg
+        app = create_app(app_id=app_id_for(cfg.consumer, cfg.events_topic),
+                         bootstrap=cfg.bootstrap, partitions=partitions,
+                         positions=lambda: self.stored, log=self.log)
+        topic = faust_topics.events_topic(app, cfg.events_topic, partitions)
+        faust_agents.register(app, topic, self.handle, batch_size=cfg.batch_size,
+                              within_s=cfg.max_wait_ms / 1000, on_error=self._crash)
+        faust_timers.register(app, self.tick)
+        self.app = app
+        self.worker = faust.Worker(app, loglevel="WARNING", quiet=True, redirect_stdouts=False,
+                                   override_logging=False)
+        self._stopping: asyncio.Task[Any] | None = None
+        self.log(f"faust worker {app.conf.id}: {partitions} partitions of {cfg.events_topic}")
+        self.crashed: BaseException | None = None
+        code = 0
+        try:
+            self.worker.execute_from_commandline()
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        return 1 if self.crashed is not None else code
+
+    # --- called by the agent and the timer, on the event loop --------------------------
+    async def handle(self, records: list[Record]) -> None:
+        await asyncio.get_running_loop().run_in_executor(self.executor, self._batch, records)
+
+    async def tick(self) -> None:
+        try:
+            idle = await asyncio.get_running_loop().run_in_executor(self.executor, self._tick)
+        except Exception as exc:  # noqa: BLE001 - not input: stop, lose nothing
+            await self._crash(exc)
+            return
+        if idle or self.stop.is_set():
+            self._request_stop()
+
+    async def _crash(self, exc: BaseException) -> None:
+        self.log(f"faust worker stopping on error: {exc!r:.300}")
+        self.crashed = exc
+        self._request_stop()
+
+    def _request_stop(self) -> None:
+        if self._stopping is None:
+            self._stopping = asyncio.ensure_future(self.worker.stop())
+
+    # --- the sink: one thread, the plain runner's store and outbox -----------------------
+    def _batch(self, records: list[Record]) -> None:
+        batch = self.pipeline.process(records)
+        if batch.records or batch.platform_outputs:
+            t0 = time.monotonic()
+            self._store(batch)
+            self.stored = dict(self.pipeline.positions)
+            if self.on_commit is not None:
+                self.on_commit(batch, time.time(), records)
+            self.outbox.conn = self.conn
+            self._publish(self.outbox)
+            self.progress.batch(batch, time.monotonic() - t0, self.pipeline)
+            self.idle_since = time.monotonic()
+        self.progress.tick(self.pipeline)
+
+    def _tick(self) -> bool:
+        """One tick; True when asked to exit once idle and caught up."""
+        self._batch([])  # outputs a rebuild decided, watermark: stored even without records
+        self.outbox.conn = self.conn
+        self._publish(self.outbox)
+        wait = self.cfg.exit_when_idle_s
+        if wait is None or time.monotonic() - self.idle_since <= wait:
+            return False
+        if self.progress.lag(self.stored) != 0:
+            return False
+        self.log("idle: caught up, exiting as asked")
+        return True
