@@ -22,8 +22,8 @@ from custodes.events import Event
 from custodes.parties import PLATFORM_SOURCE
 from store.models import PlatformEvent
 
-# pg_advisory_xact_lock key shared by every writer of platform_events ("custodes" in ASCII).
-PLATFORM_CHAIN_LOCK = 0x637573746F646573
+# The pg_advisory_xact_lock key every writer of platform_events takes (one definition, the store's).
+from store.platform_chain import PLATFORM_CHAIN_LOCK
 
 
 def now_ms() -> int:
