@@ -1,7 +1,7 @@
 """`custodes process`: run the live processor (foreground, or in the background with a clean stop).
 
     custodes process [--bootstrap-servers H:P] [--database-url URL] [--policy P.toml]
-                     [--trust T.toml] [--batch-size N] [--max-wait-ms MS]
+                     [--trust T.toml] [--batch-size N] [--max-wait-ms MS] [--runner faust|plain]
     custodes process --background [--pidfile F] [--logfile F]   # detach, write a pid file
     custodes process --stop [--pidfile F]                       # SIGTERM, wait for the last commit
 

@@ -94,6 +94,7 @@ class FaustRunner(KafkaRunner):
         self.app = app
         self.worker = faust.Worker(app, loglevel="WARNING", quiet=True, redirect_stdouts=False,
                                    override_logging=False)
+        self.worker.spinner = None  # no terminal spinner: stderr carries the progress line
         self._stopping: asyncio.Task[Any] | None = None
         self.log(f"faust worker {app.conf.id}: {partitions} partitions of {cfg.events_topic}")
         self.crashed: BaseException | None = None
