@@ -12,6 +12,7 @@ arrival order of events across nodes.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 
@@ -32,47 +33,79 @@ def horizon_cut(horizon_ms: int) -> Cut:
     return Cut(horizon_ms + 1, horizon_ms)
 
 
+_SHIFT = 48  # bits of the insertion counter below the time in an entry's key
+_STEP = 1 << _SHIFT
+
+
 class Agenda:
     """Pending questions in two heaps; `due` pops those a cut has decided.
 
-    Entries carry their payload; a running counter breaks ties so payloads are
-    never compared. Stale entries are allowed: rules re-check state on pop.
+    An entry is ``(key, payload)`` with ``key = time * 2**48 + n``, n a running
+    counter: one int orders entries by time, then by insertion, so payloads are
+    never compared. One int and a 2-tuple take 36 + 56 bytes where
+    ``(time, n, payload)`` took 32 + 32 + 64 (retention keeps one entry per open
+    clock). Times up to 2**42 ms (year 2109) keep the key within three 30-bit
+    digits. The counter is renumbered in the unlikely case it reaches 2**48.
+    Stale entries are allowed: rules re-check state on pop (`keep` drops those a
+    rule knows to be moot).
     """
 
     __slots__ = ("_after_event", "_deadline", "_n")
 
     def __init__(self) -> None:
-        self._after_event: list[tuple[int, int, Any]] = []
-        self._deadline: list[tuple[int, int, Any]] = []
+        self._after_event: list[tuple[int, Any]] = []
+        self._deadline: list[tuple[int, Any]] = []
         self._n = 0
+
+    def _next(self) -> int:
+        self._n += 1
+        if self._n == _STEP:
+            self._renumber()
+        return self._n
 
     def after_event(self, time_ms: int, payload: Any) -> None:
         """Ask again once every event with time <= time_ms has arrived."""
-        self._n += 1
-        heapq.heappush(self._after_event, (time_ms, self._n, payload))
+        heapq.heappush(self._after_event, (time_ms * _STEP + self._next(), payload))
 
     def at_deadline(self, deadline_ms: int, payload: Any) -> None:
         """Ask again once the deadline has passed (clock > deadline_ms)."""
-        self._n += 1
-        heapq.heappush(self._deadline, (deadline_ms, self._n, payload))
+        heapq.heappush(self._deadline, (deadline_ms * _STEP + self._next(), payload))
 
     def due(self, cut: Cut) -> list[tuple[int, Any]]:
         """Pop every (time, payload) the cut decides, in time order per heap."""
         out: list[tuple[int, Any]] = []
+        pop = heapq.heappop
         ev, dl = self._after_event, self._deadline
-        limit = cut.events_before
+        limit = cut.events_before * _STEP  # key < limit * 2**48 iff time < limit
         while ev and ev[0][0] < limit:
-            t, _, p = heapq.heappop(ev)
-            out.append((t, p))
-        limit = cut.deadlines_before
+            k, p = pop(ev)
+            out.append((k >> _SHIFT, p))
+        limit = cut.deadlines_before * _STEP
         while dl and dl[0][0] < limit:
-            t, _, p = heapq.heappop(dl)
-            out.append((t, p))
+            k, p = pop(dl)
+            out.append((k >> _SHIFT, p))
         return out
+
+    def keep(self, wanted: Callable[[Any], bool]) -> None:
+        """Drop every entry whose payload is not `wanted` (moot questions), in O(n)."""
+        for heap in (self._after_event, self._deadline):
+            heap[:] = [e for e in heap if wanted(e[1])]
+            heapq.heapify(heap)
+
+    def _renumber(self) -> None:
+        """Give the counters 1..n again in the same order (after 2**48 insertions)."""
+        entries = sorted((k >> _SHIFT, k & (_STEP - 1), i, p)
+                         for i, heap in enumerate((self._after_event, self._deadline))
+                         for k, p in heap)
+        heaps: tuple[list[tuple[int, Any]], list[tuple[int, Any]]] = ([], [])
+        for n, (t, _, i, p) in enumerate(entries, 1):
+            heaps[i].append((t * _STEP + n, p))
+        self._after_event, self._deadline = heaps  # sorted lists are heaps
+        self._n = len(entries) + 1
 
     def next_time(self) -> int | None:
         """Earliest time anything waits for (for runners that want to skip idle ticks)."""
-        heads = [h[0][0] for h in (self._after_event, self._deadline) if h]
+        heads = [h[0][0] >> _SHIFT for h in (self._after_event, self._deadline) if h]
         return min(heads) if heads else None
 
     def __len__(self) -> int:

@@ -18,9 +18,12 @@ deadline). A later full deletion by the recipient resolves the finding.
 """
 from __future__ import annotations
 
+import msgspec
+
 from custodes.events import DeletionPerformed, Event, RetentionAssessed, TransferSent
 from custodes.timefmt import MS_PER_DAY, format_ms, parse_ms
 from processors.core.agenda import Agenda, Cut
+from processors.core.compact import pack_id, unpack_id
 from processors.core.findings import Output, raised, resolved
 from processors.core.policies import Policies
 from processors.core.rule import Handler
@@ -28,21 +31,35 @@ from processors.core.rule import Handler
 TRANSFER = "ebsp.transfer.sent.v1"
 ASSESSED = "ebsp.retention.assessed.v1"
 DELETED = "ebsp.deletion.performed.v1"
+_SLACK = 4096  # agenda entries beyond twice the open clocks before moot ones are dropped
 
 
-class _Clock:
-    """What is known about one transfer's retention."""
+class _Clock(msgspec.Struct, gc=False):
+    """What is known about one transfer's retention.
 
-    __slots__ = ("transfer", "assessments", "deletions", "raised_at")
+    Compact on purpose: a live processor holds one per transfer not yet deleted
+    (a million is ordinary). A msgspec Struct without GC tracking is 16 bytes
+    plus 8 per field; the transfer's facts are fields rather than a tuple, the
+    lists exist only once an assessment or deletion arrives, and the event id
+    is kept packed (`compact.pack_id`) since it is only needed as evidence.
+    `time_ms` is None while only assessments or deletions for an unknown
+    transfer have arrived.
+    """
 
-    def __init__(self) -> None:
-        # (time_ms, recipient, special, case_id, event_id, sender)
-        self.transfer: tuple[int, str, bool, str, str, str] | None = None
-        # (time_ms, event_id, party, continuing_risk, review_by_ms | None)
-        self.assessments: list[tuple[int, str, str, bool, int | None]] = []
-        # full deletions only: (time_ms, event_id, party)
-        self.deletions: list[tuple[int, str, str]] = []
-        self.raised_at: int | None = None  # deadline of the raised finding
+    time_ms: int | None = None
+    recipient: str = ""
+    special: bool = False
+    case_id: str = ""
+    event_id: bytes | str = ""
+    sender: str = ""
+    # (time_ms, event_id, party, continuing_risk, review_by_ms | None)
+    assessments: list[tuple[int, str, str, bool, int | None]] | None = None
+    # full deletions only: (time_ms, event_id, party)
+    deletions: list[tuple[int, str, str]] | None = None
+    raised_at: int | None = None  # deadline of the raised finding
+
+
+_NONE: tuple[()] = ()  # iterated in place of a missing list
 
 
 class Retention:
@@ -64,10 +81,10 @@ class Retention:
     def on_transfer(self, event: Event, out: list[Output]) -> None:
         t: TransferSent = event.data  # type: ignore[assignment]
         c = self._clock(t.transfer_id)
-        if c.transfer is not None:  # ids are unique; a reused id keeps the first transfer
+        if c.time_ms is not None:  # ids are unique; a reused id keeps the first transfer
             return
-        c.transfer = (event.time_ms, t.recipient, bool(t.special_categories), t.case_id,
-                      event.id, t.sender)
+        c.time_ms, c.recipient, c.special = event.time_ms, t.recipient, bool(t.special_categories)
+        c.case_id, c.event_id, c.sender = t.case_id, pack_id(event.id), t.sender
         self._schedule(t.transfer_id, c)
 
     def on_assessed(self, event: Event, out: list[Output]) -> None:
@@ -76,8 +93,12 @@ class Retention:
         if c.raised_at is not None:
             return
         review_by = parse_ms(a.review_by) if a.review_by is not None else None
-        c.assessments.append((event.time_ms, event.id, a.party, a.continuing_risk, review_by))
-        if c.transfer is not None:
+        item = (event.time_ms, event.id, a.party, a.continuing_risk, review_by)
+        if c.assessments is None:
+            c.assessments = [item]
+        else:
+            c.assessments.append(item)
+        if c.time_ms is not None:
             self._schedule(a.transfer_id, c)
 
     def on_deleted(self, event: Event, out: list[Output]) -> None:
@@ -86,27 +107,30 @@ class Retention:
             return
         c = self._clock(d.transfer_id)
         if c.raised_at is not None:
-            if c.transfer is not None and d.party == c.transfer[1]:
+            if c.time_ms is not None and d.party == c.recipient:
                 out.append(resolved(rule="RET-1", key=d.transfer_id, evidence=(event.id,),
                                     observed_ms=event.time_ms))
                 del self._clocks[d.transfer_id]
             return
-        c.deletions.append((event.time_ms, event.id, d.party))
-        if c.transfer is not None:
+        if c.deletions is None:
+            c.deletions = [(event.time_ms, event.id, d.party)]
+        else:
+            c.deletions.append((event.time_ms, event.id, d.party))
+        if c.time_ms is not None:
             self._schedule(d.transfer_id, c)
 
     # --- deciding -----------------------------------------------------------
     def _fold(self, c: _Clock) -> tuple[bool, int, list[str]]:
         """(closed in time?, closing time or deadline, ids of assessments that moved it)."""
-        assert c.transfer is not None
-        time_ms, recipient, special, *_ = c.transfer
+        assert c.time_ms is not None
+        time_ms, recipient, special = c.time_ms, c.recipient, c.special
         view = self._policies(recipient)
         days = view.retention_special_category_days if special else view.retention_default_days
         deadline = time_ms + days * MS_PER_DAY
         max_review = view.retention_max_review_days * MS_PER_DAY
         items: list[tuple[int, int, str, int | None]] = [
-            (t, 0, eid, None) for t, eid, party in c.deletions if party == recipient]
-        items += [(t, 1, eid, rb) for t, eid, party, risk, rb in c.assessments
+            (t, 0, eid, None) for t, eid, party in c.deletions or _NONE if party == recipient]
+        items += [(t, 1, eid, rb) for t, eid, party, risk, rb in c.assessments or _NONE
                   if party == recipient and risk]
         items.sort()
         moved: list[str] = []
@@ -122,11 +146,11 @@ class Retention:
 
     def _schedule(self, transfer_id: str, c: _Clock) -> None:
         if not c.deletions and not c.assessments:  # a new transfer: `_fold` would say this
-            time_ms, recipient, special, *_ = c.transfer  # type: ignore[misc]
-            view = self._policies(recipient)
-            days = view.retention_special_category_days if special \
+            view = self._policies(c.recipient)
+            days = view.retention_special_category_days if c.special \
                 else view.retention_default_days
-            self._agenda.at_deadline(time_ms + days * MS_PER_DAY, transfer_id)
+            self._agenda.at_deadline(c.time_ms + days * MS_PER_DAY,  # type: ignore[operator]
+                                     transfer_id)
             return
         closed, when, _ = self._fold(c)
         if closed:
@@ -138,13 +162,17 @@ class Retention:
         while True:
             due = self._agenda.due(cut)
             if not due:
-                return
+                break
             for _, transfer_id in due:
                 self._decide(transfer_id, cut, out)
+        if len(self._agenda) > 2 * len(self._clocks) + _SLACK:
+            # A clock closed in time leaves its deadline entry behind, days ahead:
+            # drop entries of dropped clocks so memory follows open clocks only.
+            self._agenda.keep(self._clocks.__contains__)
 
     def _decide(self, transfer_id: str, cut: Cut, out: list[Output]) -> None:
         c = self._clocks.get(transfer_id)
-        if c is None or c.transfer is None or c.raised_at is not None:
+        if c is None or c.time_ms is None or c.raised_at is not None:
             return
         closed, when, moved = self._fold(c)
         if closed:
@@ -156,24 +184,24 @@ class Retention:
         if not when < cut.deadlines_before:
             self._agenda.at_deadline(when, transfer_id)
             return
-        time_ms, recipient, special, case_id, event_id, sender = c.transfer
+        recipient, special, sender = c.recipient, c.special, c.sender
         out.append(raised(
             rule="RET-1", key=transfer_id, severity="violation", party=recipient,
-            case_id=case_id, evidence=[event_id, *moved], observed_ms=when, due_ms=when,
+            case_id=c.case_id, evidence=[unpack_id(c.event_id), *moved], observed_ms=when, due_ms=when,
             summary=f"transfer {transfer_id} {sender}->{recipient}: no full deletion by "
             f"{recipient} by the retention deadline {format_ms(when)}"
             + (" (special categories)" if special else "")
             + (f", moved by {len(moved)} assessment(s)" if moved else ""),
         ))
-        late = sorted((t, eid) for t, eid, party in c.deletions if party == recipient)
+        late = sorted((t, eid) for t, eid, party in c.deletions or _NONE if party == recipient)
         if late:
             out.append(resolved(rule="RET-1", key=transfer_id, evidence=(late[0][1],),
                                 observed_ms=late[0][0]))
             del self._clocks[transfer_id]
             return
         c.raised_at = when
-        c.assessments = []
-        c.deletions = []
+        c.assessments = None
+        c.deletions = None
 
     def open_clocks(self) -> int:
         return len(self._clocks)

@@ -1,0 +1,66 @@
+"""Compact forms for state the rule core keeps per transfer, for days or months.
+
+A live processor holds one retention clock per transfer not yet deleted (a
+million is ordinary), so the bytes per entry decide whether it fits in memory.
+Event ids are only kept to be cited as evidence when a finding is built. As a
+36-character `str` an id costs 85 bytes. As the 16 bytes of its UUID it costs
+49 as a `bytes` object, or 16 inside a `bytearray`. `pack_id` uses the short
+form only when `unpack_id` gives back exactly the same string (a lowercase
+canonical UUID, which is what nodes send). Any other id (upper case, not a
+UUID: the spec does not forbid them in tests) stays a `str`. So the evidence
+of a finding is always the id as the node sent it.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+
+def unpack_id(packed: bytes | str) -> str:
+    """The event id as the node sent it."""
+    if isinstance(packed, str):
+        return packed
+    h = packed.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def pack_id(event_id: str) -> bytes | str:
+    """16 bytes when the id is a lowercase canonical UUID (round trip checked), else the str."""
+    if len(event_id) == 36:
+        try:
+            packed = bytes.fromhex(event_id.replace("-", ""))
+        except ValueError:
+            return event_id
+        if len(packed) == 16 and unpack_id(packed) == event_id:
+            return packed
+    return event_id
+
+
+class IdList:
+    """An append-only list of event ids that stores packed UUIDs at 16 bytes each
+    (one `bytearray`). Order is not kept across the two forms: evidence is sorted
+    anyway."""
+
+    __slots__ = ("_packed", "_other")
+
+    def __init__(self) -> None:
+        self._packed = bytearray()
+        self._other: list[str] | None = None
+
+    def append(self, event_id: str) -> None:
+        packed = pack_id(event_id)
+        if isinstance(packed, bytes):
+            self._packed += packed
+        elif self._other is None:
+            self._other = [packed]
+        else:
+            self._other.append(packed)
+
+    def __len__(self) -> int:
+        return len(self._packed) // 16 + (len(self._other) if self._other else 0)
+
+    def __iter__(self) -> Iterator[str]:
+        data = bytes(self._packed)
+        for i in range(0, len(data), 16):
+            yield unpack_id(data[i:i + 16])
+        if self._other:
+            yield from self._other
