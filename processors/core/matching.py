@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from custodes.events import Event, QueryAnswered, TransferSent
 from processors.core.agenda import Agenda, Cut
+from processors.core.compact import pack_id, unpack_id
 from processors.core.findings import Output, raised
 from processors.core.rule import Handler
 
@@ -42,8 +43,9 @@ class Matching:
 
     def on_transfer(self, event: Event, out: list[Output]) -> None:
         t: TransferSent = event.data  # type: ignore[assignment]
-        self._agenda.after_event(
-            event.time_ms, (t.sender, t.query_id, t.transfer_id, t.case_id, event.id, t.recipient))
+        # the id packed (16 bytes): with no watermark yet, every transfer waits here
+        self._agenda.after_event(event.time_ms, (t.sender, t.query_id, t.transfer_id, t.case_id,
+                                                 pack_id(event.id), t.recipient))
 
     def advance(self, cut: Cut, out: list[Output]) -> None:
         hits = self._hits
@@ -56,7 +58,7 @@ class Matching:
                 "the sender's hit answer came only after it"
             out.append(raised(
                 rule="MAT-1", key=transfer_id, severity="violation", party=sender,
-                case_id=case_id, evidence=(event_id,), observed_ms=time_ms,
+                case_id=case_id, evidence=(unpack_id(event_id),), observed_ms=time_ms,
                 summary=f"transfer {transfer_id} {sender}->{recipient} for query {query_id}: {why}",
             ))
 

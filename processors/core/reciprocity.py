@@ -15,6 +15,7 @@ from custodes.events import Event, TransferSent
 from custodes.parties import US
 from custodes.timefmt import month_of, next_month_start_ms
 from processors.core.agenda import Agenda, Cut
+from processors.core.compact import IdList
 from processors.core.findings import Output, raised
 from processors.core.policies import Policies
 from processors.core.rule import Handler
@@ -25,8 +26,9 @@ TRANSFER = "ebsp.transfer.sent.v1"
 class Reciprocity:
     def __init__(self, policies: Policies) -> None:
         self._policies = policies
-        # (P, "YYYY-MM") -> (ids P->US, ids US->P)
-        self._months: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
+        # (P, "YYYY-MM") -> (ids P->US, ids US->P); every EU<->US transfer of the month
+        # is listed until the month is decided, so ids are kept packed (16 bytes each)
+        self._months: dict[tuple[str, str], tuple[IdList, IdList]] = {}
         self._agenda = Agenda()
         self._window = (0, -1, "", 0)  # (start, end, label, next start): last month seen
 
@@ -54,7 +56,7 @@ class Reciprocity:
         slot = (party, label)
         counts = self._months.get(slot)
         if counts is None:
-            counts = self._months[slot] = ([], [])
+            counts = self._months[slot] = (IdList(), IdList())
             self._agenda.at_deadline(nxt - 1, (slot, nxt))
         counts[side].append(event.id)
 
