@@ -8,7 +8,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.integration.live.helpers import ROOT
+from tests.integration.live.helpers import ROOT, read_findings
+
+# Plain modules' asserts are not rewritten by pytest unless registered before import.
+pytest.register_assert_rewrite("tests.integration.live.faults")
 
 
 @dataclass(frozen=True)
@@ -20,12 +23,7 @@ class Simulation:
     horizon: str  # the final checkpoints' time: every node checkpointed then
 
     def truth_findings(self) -> dict[str, tuple[object, ...]]:
-        out = {}
-        for line in self.truth.read_bytes().splitlines():
-            f = orjson.loads(line)
-            out[f["finding_id"]] = (f["finding_id"], f["rule"], f["key"], f["party"],
-                                    f["severity"], f["case_id"])
-        return out
+        return read_findings(self.truth)
 
 
 @pytest.fixture(scope="session")

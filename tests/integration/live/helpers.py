@@ -12,11 +12,18 @@ from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from custodes.policy import load_policy
+from custodes.trust import load_trust
 from processors.live.runner import KafkaRunner, RunnerConfig
 from store.db import connect_raw
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = Path("/work/shared/spec/examples")
+
+
+def example_lines(case: str) -> list[bytes]:
+    """The events of one of the spec's worked cases, blank lines left out."""
+    return [ln for ln in (EXAMPLES / case / "events.jsonl").read_bytes().splitlines()
+            if ln.strip()]
 
 
 def create_topic(bootstrap: str, topic: str, partitions: int = 4) -> None:
@@ -90,8 +97,13 @@ def replay_findings(events_path: Path, out: Path, *, trust: Path | None = None,
     if horizon is not None:
         cmd += ["--horizon", horizon]
     subprocess.run(cmd, check=True, timeout=300)
+    return read_findings(out)
+
+
+def read_findings(path: Path) -> dict[str, tuple[Any, ...]]:
+    """A findings JSONL file by finding id, each as the columns `stored_findings` reads."""
     found = {}
-    for line in out.read_bytes().splitlines():
+    for line in path.read_bytes().splitlines():
         f = orjson.loads(line)
         found[f["finding_id"]] = (f["finding_id"], f["rule"], f["key"], f["party"],
                                   f["severity"], f["case_id"])
@@ -107,3 +119,11 @@ def run_cli_until_idle(bootstrap: str, database_url: str, topic: str, *extra: st
                           capture_output=True, timeout=timeout, check=False)
     assert done.returncode == 0, done.stderr.decode(errors="replace")[-3000:]
     return done
+
+
+def run_to_idle(runner: str, bootstrap: str, database_url: str, topic: str, trust: Path) -> None:
+    """Either runner until the topic is drained: "plain" in process, otherwise as a subprocess."""
+    if runner == "plain":
+        run_until_idle(bootstrap, database_url, topic, trust=load_trust(trust))
+    else:
+        run_cli_until_idle(bootstrap, database_url, topic, "--trust", str(trust), runner=runner)

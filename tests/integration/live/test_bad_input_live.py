@@ -7,33 +7,25 @@ import orjson
 import pytest
 
 from custodes.canonical import event_hash
-from custodes.trust import load_trust
 from tests.integration.live.helpers import (
-    EXAMPLES, create_topic, produce, produce_jsonl, query, run_cli_until_idle, run_until_idle,
+    EXAMPLES,
+    create_topic,
+    example_lines,
+    produce,
+    produce_jsonl,
+    query,
+    run_to_idle,
     stored_findings,
 )
 
 pytestmark = pytest.mark.integration
 
 
-def _run(runner: str, bootstrap: str, url: str, topic: str) -> None:
-    if runner == "plain":
-        run_until_idle(bootstrap, url, topic, trust=load_trust(EXAMPLES / "trust.toml"))
-    else:
-        run_cli_until_idle(bootstrap, url, topic, "--trust", str(EXAMPLES / "trust.toml"),
-                           runner=runner)
-
-
-def _lines(case: str) -> list[bytes]:
-    return [ln for ln in (EXAMPLES / case / "events.jsonl").read_bytes().splitlines()
-            if ln.strip()]
-
-
 @pytest.mark.parametrize("runner", ["plain", "faust"])
 def test_garbage_wrong_schema_and_forged_chain_are_quarantined_or_int1_and_the_rest_flows(
     kafka_bootstrap: str, fresh_database: str, unique_topic: str, runner: str
 ) -> None:
-    good = _lines("clean-exchange")
+    good = example_lines("clean-exchange")
     first = orjson.loads(good[0])
     wrong_schema = dict(first, data=dict(first["data"], purpose="fishing"))
     conflicting = dict(first, data=dict(first["data"], officer_ref="someone-else"))
@@ -49,7 +41,7 @@ def test_garbage_wrong_schema_and_forged_chain_are_quarantined_or_int1_and_the_r
     produce_jsonl(kafka_bootstrap, unique_topic,
                   [good[0], orjson.dumps(conflicting), orjson.dumps(forged)])
 
-    _run(runner, kafka_bootstrap, fresh_database, unique_topic)
+    run_to_idle(runner, kafka_bootstrap, fresh_database, unique_topic, EXAMPLES / "trust.toml")
 
     rows = query(fresh_database, "SELECT kind, reason, field, raw_b64 FROM quarantine "
                                  "ORDER BY kind, field NULLS FIRST")

@@ -4,21 +4,17 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from custodes.trust import load_trust
 from tests.integration.live.helpers import (
-    EXAMPLES, create_topic, produce_jsonl, query, run_cli_until_idle, run_until_idle,
+    EXAMPLES,
+    create_topic,
+    example_lines,
+    produce_jsonl,
+    query,
+    run_to_idle,
     stored_findings,
 )
 
 pytestmark = pytest.mark.integration
-
-
-def _run(runner: str, bootstrap: str, url: str, topic: str) -> None:
-    if runner == "plain":
-        run_until_idle(bootstrap, url, topic, trust=load_trust(EXAMPLES / "trust.toml"))
-    else:
-        run_cli_until_idle(bootstrap, url, topic, "--trust", str(EXAMPLES / "trust.toml"),
-                           runner=runner)
 
 
 @pytest.mark.parametrize("runner", ["plain", "faust"])
@@ -26,11 +22,11 @@ def test_a_tampered_chain_raises_int1_live_and_every_event_is_archived(
     kafka_bootstrap: str, fresh_database: str, unique_topic: str, runner: str
 ) -> None:
     case = EXAMPLES / "integrity-tamper"
-    lines = [ln for ln in (case / "events.jsonl").read_bytes().splitlines() if ln.strip()]
+    lines = example_lines(case.name)
     create_topic(kafka_bootstrap, unique_topic)
     produce_jsonl(kafka_bootstrap, unique_topic, lines)
 
-    _run(runner, kafka_bootstrap, fresh_database, unique_topic)
+    run_to_idle(runner, kafka_bootstrap, fresh_database, unique_topic, EXAMPLES / "trust.toml")
 
     expected = {f["finding_id"]: f for f in map(orjson.loads, (case / "expected.jsonl")
                                                  .read_bytes().splitlines())}

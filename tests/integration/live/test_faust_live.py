@@ -9,8 +9,6 @@ from the archive, and the findings equal the replay's.
 from __future__ import annotations
 
 import re
-import signal
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -20,10 +18,12 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
 from processors.live.faust_runner import app_id_for
-from tests.integration.live.helpers import (
-    create_topic, process_cmd, produce_jsonl, query, replay_findings, stored_findings,
+from tests.integration.live.faults import (
+    assert_nothing_lost_or_doubled,
+    processor_running,
+    wait_archived,
 )
-from tests.integration.live.test_faults_live import _archived, _recount, _wait_archived
+from tests.integration.live.helpers import create_topic, process_cmd, produce_jsonl, query
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -53,40 +53,19 @@ def test_faust_worker_seeks_to_postgresql_and_survives_kill_9(
     cmd = process_cmd(kafka_bootstrap, fresh_database, unique_topic, "--runner", "faust",
                       "--trust", str(sim.trust), "--batch-size", "300")
     logfile = tmp_path / "process.log"
-    log = open(logfile, "ab")  # noqa: SIM115 - shared by both processes
-    proc = subprocess.Popen(cmd, stdout=log, stderr=log)
-    try:
-        _wait_archived(fresh_database, n // 3, proc, 90)
-        proc.kill()  # kill -9: no chance to finish the batch in hand
-        proc.wait()
+    with processor_running(cmd, logfile) as processor:
+        wait_archived(fresh_database, n // 3, processor, 90)
+        processor.kill_9()
         at_kill = query(fresh_database, "SELECT sum(next_offset) FROM consumer_positions")[0][0]
-        proc = subprocess.Popen(cmd, stdout=log, stderr=log)
-        _wait_archived(fresh_database, n, proc, 90)
+        processor.restart()
+        wait_archived(fresh_database, n, processor, 90)
         time.sleep(2)  # let the last batch's findings and positions settle
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        code = proc.wait(timeout=60)
-        log.close()
     text = logfile.read_text()
-    assert code == 0, text[-3000:]
 
     # Both starts sought to PostgreSQL's positions: 0 (not Kafka's end offsets), then where
     # the killed worker's last commit left them.
     seeks = [sum(int(o) for o in re.findall(r"\]@(\d+)", line))
              for line in text.splitlines() if "positions from PostgreSQL" in line]
     assert seeks[0] == 0 and seeks[1] >= at_kill > 0, seeks
-    assert _archived(fresh_database) == n
-    assert query(fresh_database, "SELECT count(DISTINCT (source, id)) FROM archive_events")[0][0] \
-        == n
     assert query(fresh_database, "SELECT sum(next_offset) FROM consumer_positions")[0][0] == n
-    for name, (projected, recounted) in _recount(fresh_database).items():
-        assert projected == recounted, name
-    live = stored_findings(fresh_database)
-    replayed = replay_findings(sim.events, tmp_path / "replay.jsonl", trust=sim.trust,
-                               horizon=sim.horizon)
-    assert live == replayed
-    chain = query(fresh_database, "SELECT count(*), max(seq) FROM platform_events")[0]
-    raised = query(fresh_database, "SELECT count(*), count(DISTINCT finding_id) FROM "
-                                   "platform_events WHERE type = 'ebsp.finding.raised.v1'")[0]
-    assert chain[0] == chain[1]  # one gapless chain across the restart
-    assert raised[0] == raised[1] == len(live)  # no finding emitted twice
+    assert_nothing_lost_or_doubled(fresh_database, sim, tmp_path)

@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from custodes.trust import load_trust
 from tests.integration.live.helpers import (
-    create_topic, produce_jsonl, query, replay_findings, run_cli_until_idle, run_until_idle,
+    create_topic,
+    produce_jsonl,
+    query,
+    replay_findings,
+    run_to_idle,
     stored_findings,
 )
 
@@ -27,12 +30,7 @@ def test_a_simulated_month_gives_the_same_findings_live_as_in_replay_and_in_trut
     create_topic(kafka_bootstrap, unique_topic, partitions=4)
     produce_jsonl(kafka_bootstrap, unique_topic, sim.lines)
 
-    if runner == "plain":
-        run_until_idle(kafka_bootstrap, fresh_database, unique_topic,
-                       trust=load_trust(sim.trust))
-    else:
-        run_cli_until_idle(kafka_bootstrap, fresh_database, unique_topic,
-                           "--trust", str(sim.trust), runner=runner)
+    run_to_idle(runner, kafka_bootstrap, fresh_database, unique_topic, sim.trust)
 
     live = stored_findings(fresh_database)
     replayed = replay_findings(sim.events, tmp_path / "replay.jsonl", trust=sim.trust,
