@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import pytest
 from ui_e2e_helpers import PASSWORD
 
-from custodes.stack.pg_client import create_database, drop_database
+from tests.ui_support import demo_world_database
 
 ROOT = Path(__file__).resolve().parents[3]
 ROLES = {"de": "dpa:DE", "fr": "dpa:FR", "edps": "edps", "us": "us-privacy", "jr": "joint-review",
@@ -36,17 +35,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def e2e_db(database_url: str) -> Iterator[str]:
-    from oversight_ui import demo_data
-    from store.db import migrate
-
-    name = f"test_e2e_ui_{uuid.uuid4().hex[:10]}"
-    url = create_database(database_url, name)
-    try:
-        migrate(url)
-        demo_data.load(url)
+    with demo_world_database(database_url, "test_e2e_ui") as url:
         yield url
-    finally:
-        drop_database(database_url, name)
 
 
 @pytest.fixture(scope="session")

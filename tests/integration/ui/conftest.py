@@ -19,25 +19,16 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 from ui_test_helpers import PASSWORD, sign_in
 
-from custodes.stack.pg_client import create_database, drop_database
-from oversight_ui import demo_data
 from oversight_ui.app import create_app
 from oversight_ui.auth.users import add_user
 from oversight_ui.settings import UISettings
+from tests.ui_support import demo_world_database
 
 
 @pytest.fixture(scope="session")
 def ui_database(database_url: str) -> Iterator[str]:
-    from store.db import migrate
-
-    name = f"test_ui_{uuid.uuid4().hex[:12]}"
-    url = create_database(database_url, name)
-    try:
-        migrate(url)
-        demo_data.load(url)
+    with demo_world_database(database_url, "test_ui") as url:
         yield url
-    finally:
-        drop_database(database_url, name)
 
 
 @pytest.fixture(scope="session")
