@@ -143,5 +143,11 @@ def party_filter(party: str | None, *columns: Any) -> ColumnElement[bool]:
     return or_(*(c == party for c in columns))
 
 
+def in_scope(scope: Scope, f: ViewFilters, *party_columns: Any) -> ColumnElement[bool]:
+    """Rows the scope may see that also match the user's `party` filter, both judged on
+    the same party columns."""
+    return and_(any_party_in(scope, *party_columns), party_filter(f.party, *party_columns))
+
+
 def offset_of(f: ViewFilters, page_size: int) -> int:
     return (f.page - 1) * page_size

@@ -10,9 +10,8 @@ from oversight_ui.queries.common import (
     Column,
     TableResult,
     ViewFilters,
-    any_party_in,
+    in_scope,
     offset_of,
-    party_filter,
     period_clause,
 )
 from oversight_ui.scope import Scope
@@ -32,8 +31,7 @@ _STATE = func.coalesce(O.decision, "pending")
 
 
 def _where(scope: Scope, f: ViewFilters) -> Any:
-    parts = [any_party_in(scope, O.requesting_party, O.originating_party, O.executed_by),
-             party_filter(f.party, O.requesting_party, O.originating_party, O.executed_by),
+    parts = [in_scope(scope, f, O.requesting_party, O.originating_party, O.executed_by),
              period_clause(O.requested_at, f)]
     if f.status:
         parts.append(_STATE == f.status)

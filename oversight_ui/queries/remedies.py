@@ -11,9 +11,8 @@ from oversight_ui.queries.common import (
     Column,
     TableResult,
     ViewFilters,
-    any_party_in,
+    in_scope,
     offset_of,
-    party_filter,
     period_clause,
 )
 from oversight_ui.scope import Scope
@@ -37,8 +36,7 @@ def _state(wm: Any) -> Any:
 
 def table(db: Session, scope: Scope, f: ViewFilters, page_size: int) -> TableResult:
     state = _state(watermark.current(db)).label("state")
-    parts = [any_party_in(scope, M.lodged_with, M.concerns_party),
-             party_filter(f.party, M.lodged_with, M.concerns_party), period_clause(M.requested_at, f)]
+    parts = [in_scope(scope, f, M.lodged_with, M.concerns_party), period_clause(M.requested_at, f)]
     if f.status:
         parts.append(state == f.status)
     where = and_(*parts)

@@ -23,8 +23,8 @@ from oversight_ui.queries.common import (
     TableResult,
     ViewFilters,
     any_party_in,
+    in_scope,
     offset_of,
-    party_filter,
     period_clause,
 )
 from oversight_ui.scope import Scope
@@ -64,8 +64,7 @@ def _clock_status(wm: datetime | None) -> Any:
 
 
 def _scope(scope: Scope, f: ViewFilters) -> Any:
-    return and_(any_party_in(scope, R.sender, R.recipient), party_filter(f.party, R.sender, R.recipient),
-                period_clause(R.deadline, f))
+    return and_(in_scope(scope, f, R.sender, R.recipient), period_clause(R.deadline, f))
 
 
 def by_recipient(db: Session, scope: Scope, f: ViewFilters, wm: datetime | None = None) -> list[dict[str, Any]]:

@@ -10,9 +10,8 @@ from oversight_ui.queries.common import (
     Column,
     TableResult,
     ViewFilters,
-    any_party_in,
+    in_scope,
     offset_of,
-    party_filter,
 )
 from oversight_ui.scope import Scope
 from store.models import ExchangeVolume as V
@@ -24,7 +23,7 @@ COLUMNS = [Column("day", "Day (UTC)", "day"), Column("from_party", "From", "part
 
 
 def _where(scope: Scope, f: ViewFilters) -> Any:
-    parts = [any_party_in(scope, V.from_party, V.to_party), party_filter(f.party, V.from_party, V.to_party)]
+    parts = [in_scope(scope, f, V.from_party, V.to_party)]
     if f.since:
         parts.append(V.day >= f.since)
     if f.until:
