@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from custodes.events import FindingResolved, FindingReviewed
 from custodes.timefmt import format_ms
 from oversight_ui import platform_chain
-from oversight_ui.deps import Viewer
+from oversight_ui.deps import Ctx, OutOfScope, Viewer
 from oversight_ui.queries import findings
 from store.ui_models import UIFindingAction
 
@@ -77,3 +77,20 @@ def act(db: Session, viewer: Viewer, finding_id: str, action: Action, comment: s
     findings.record_action(db, finding_id, action, at)
     db.commit()
     return Done(finding_id, action, ids)
+
+
+def act_recorded(ctx: Ctx, finding_id: str, action: Action, comment: str) -> Done:
+    """`act` for a request, with its access event: a refusal on scope (403, 404) is raised
+    as `OutOfScope`; any other refusal is recorded and re-raised for the caller to show."""
+    view = f"finding.{'acknowledge' if action == 'acknowledged' else 'close'}"
+    try:
+        done = act(ctx.db, ctx.viewer, finding_id, action, comment)
+    except ActionError as exc:
+        ctx.db.rollback()
+        if exc.status in (403, 404):
+            raise OutOfScope(view, exc.message, {"finding_id": finding_id},
+                             status_code=exc.status) from exc
+        ctx.record(view, {"finding_id": finding_id, "refused": exc.message[:200]}, 0)
+        raise
+    ctx.record(view, {"finding_id": finding_id}, 1)
+    return done

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import func, select
 
-from oversight_ui.actions import Action, ActionError, act
+from oversight_ui.actions import Action, ActionError, act_recorded
 from oversight_ui.deps import CsrfDep, CtxDep, OutOfScope
 from oversight_ui.queries import events as ev
 from oversight_ui.queries import findings, overview
@@ -97,17 +97,10 @@ def finding_api(ctx: CtxDep, finding_id: FindingId) -> Any:
 
 def _api_action(action: Action) -> Any:
     def handler(ctx: CtxDep, finding_id: FindingId, body: CommentIn) -> Any:
-        view = f"finding.{'acknowledge' if action == 'acknowledged' else 'close'}"
         try:
-            done = act(ctx.db, ctx.viewer, finding_id, action, body.comment)
+            done = act_recorded(ctx, finding_id, action, body.comment)
         except ActionError as exc:
-            ctx.db.rollback()
-            if exc.status in (403, 404):
-                raise OutOfScope(view, exc.message, {"finding_id": finding_id},
-                                 status_code=exc.status) from exc
-            ctx.record(view, {"finding_id": finding_id, "refused": exc.message[:200]}, 0)
             raise HTTPException(exc.status, exc.message) from exc
-        ctx.record(view, {"finding_id": finding_id}, 1)
         return ActionDone(finding_id=done.finding_id, action=done.action, event_ids=done.event_ids)
     handler.__name__ = f"finding_{action}_api"
     return handler

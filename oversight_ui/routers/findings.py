@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from oversight_ui.actions import Action, ActionError, act, may_act
+from oversight_ui.actions import Action, ActionError, act_recorded, may_act
 from oversight_ui.deps import CsrfDep, CtxDep, OutOfScope
 from oversight_ui.queries import findings
 from oversight_ui.templating import render
@@ -34,20 +34,13 @@ def finding_page(request: Request, ctx: CtxDep, finding_id: FindingId, done: str
 def _action(action: Action):
     def handler(request: Request, ctx: CtxDep, finding_id: FindingId,
                 comment: Annotated[str, Form(max_length=4000)] = "") -> Response:
-        view = f"finding.{'acknowledge' if action == 'acknowledged' else 'close'}"
         try:
-            act(ctx.db, ctx.viewer, finding_id, action, comment)
+            act_recorded(ctx, finding_id, action, comment)
         except ActionError as exc:
-            ctx.db.rollback()
-            if exc.status in (403, 404):
-                raise OutOfScope(view, exc.message, {"finding_id": finding_id},
-                                 status_code=exc.status) from exc
-            ctx.record(view, {"finding_id": finding_id, "refused": exc.message[:200]}, 0)
             d = findings.detail(ctx.db, ctx.scope, finding_id)
             return render(request, "finding.html", {"d": d, "can_act": may_act(ctx.viewer.role),
                                                     "error": exc.message, "comment": comment,
                                                     "nav_active": "findings"}, status_code=exc.status)
-        ctx.record(view, {"finding_id": finding_id}, 1)
         return RedirectResponse(f"/findings/{finding_id}?done={action}", status_code=303)
     handler.__name__ = f"finding_{action}"
     return handler
