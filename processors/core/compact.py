@@ -23,8 +23,18 @@ def unpack_id(packed: bytes | str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+_last: list[object] = ["", ""]  # (id, packed) of the previous call: rules of one event share it
+
+
 def pack_id(event_id: str) -> bytes | str:
     """16 bytes when the id is a lowercase canonical UUID (round trip checked), else the str."""
+    if event_id is _last[0]:
+        return _last[1]  # type: ignore[return-value]
+    _last[0], _last[1] = event_id, (packed := _pack(event_id))
+    return packed
+
+
+def _pack(event_id: str) -> bytes | str:
     if len(event_id) == 36:
         try:
             packed = bytes.fromhex(event_id.replace("-", ""))
