@@ -13,7 +13,10 @@ continues from that event: its hash is the next expected prevhash.
 Identity (SPEC §7): an event with the same source and id as one already seen
 is a duplicate when its hash is identical (ignored) and a conflict otherwise
 (INT-1 for it, and it is not evaluated further). The index maps an int
-made of the id's 128 bits and the party to 60 bits of the hash, per event.
+made of the id's 128 bits and the party to the event's whole 256-bit hash:
+a truncated hash would let a node search for a second event whose prefix
+matches (2^30 tries for 60 bits) and have it silently ignored as a duplicate
+instead of raising INT-1; the full hash costs about 28 bytes more per event.
 
 The same pass tracks each node's latest checkpoint time: the low watermark
 of SPEC §5 is their minimum, undefined while a node seen has none.
@@ -61,7 +64,7 @@ class Identities:
     def classify(self, event: Event) -> tuple[Seen, int, int]:
         """Whether the event is new, a duplicate or a conflict; its identity and fingerprint."""
         key = _identity(event)
-        mark = int(event.hash[:15], 16)
+        mark = int(event.hash, 16)
         known = self._index.get(key)
         if known is None:
             return Seen.NEW, key, mark
@@ -74,7 +77,7 @@ class Identities:
         """`classify`, and `remember` the event when it is NEW: the engine's hot path
         (one call and one lookup per event instead of two calls)."""
         key = _identity(event)
-        mark = int(event.hash[:15], 16)
+        mark = int(event.hash, 16)
         index = self._index
         known = index.get(key)
         if known is None:
