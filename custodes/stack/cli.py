@@ -8,7 +8,6 @@ import shlex
 import sys
 from typing import Any
 
-from custodes.stack import kafka, postgres
 from custodes.stack.errors import StackError
 from custodes.stack.layout import SMOKE_TOPIC, find_layout, stack_env
 from custodes.stack.progress import Progress
@@ -85,6 +84,8 @@ def _fail(action: str, error: Exception) -> int:
 
 
 def _up(args: argparse.Namespace) -> int:
+    from custodes.stack import kafka, postgres  # lazily: psycopg/kafka load only when used
+
     _quiet_kafka_client()
     layout, progress = find_layout(), Progress()
     try:
@@ -99,6 +100,8 @@ def _up(args: argparse.Namespace) -> int:
 
 
 def _down(args: argparse.Namespace) -> int:
+    from custodes.stack import kafka, postgres  # lazily: psycopg/kafka load only when used
+
     _quiet_kafka_client()
     layout, progress = find_layout(), Progress()
     try:
@@ -110,6 +113,8 @@ def _down(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
+    from custodes.stack import kafka, postgres  # lazily: psycopg/kafka load only when used
+
     _quiet_kafka_client()
     layout = find_layout()
     services = [postgres.status(layout), kafka.status(layout)]
