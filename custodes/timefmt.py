@@ -71,6 +71,11 @@ def month_of(ms: int) -> str:
     return format_ms(ms)[:7]
 
 
+def month_start_ms(month: str) -> int:
+    """First instant of the month `YYYY-MM`."""
+    return _days_from_civil(int(month[:4]), int(month[5:7]), 1) * MS_PER_DAY
+
+
 def next_month_start_ms(month: str) -> int:
     """First instant of the month after `YYYY-MM`."""
     y, m = int(month[:4]), int(month[5:7])

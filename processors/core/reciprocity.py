@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from custodes.events import Event, TransferSent
 from custodes.parties import US
-from custodes.timefmt import month_of, next_month_start_ms
+from custodes.timefmt import month_of, month_start_ms, next_month_start_ms
 from processors.core.agenda import Agenda, Cut
 from processors.core.compact import IdList
 from processors.core.findings import Output, raised
@@ -30,18 +30,17 @@ class Reciprocity:
         # is listed until the month is decided, so ids are kept packed (16 bytes each)
         self._months: dict[tuple[str, str], tuple[IdList, IdList]] = {}
         self._agenda = Agenda()
-        self._window = (0, -1, "", 0)  # (start, end, label, next start): last month seen
+        self._window = (0, -1, "")  # (start, next month's start, label): last month seen
 
     def handlers(self) -> dict[str, Handler]:
         return {TRANSFER: self.on_transfer}
 
     def _month(self, time_ms: int) -> tuple[str, int]:
-        start, end, label, nxt = self._window
-        if not start <= time_ms < end:
+        start, nxt, label = self._window
+        if not start <= time_ms < nxt:
             label = month_of(time_ms)
-            nxt = next_month_start_ms(label)
-            start = _month_start(label)
-            self._window = (start, nxt, label, nxt)
+            start, nxt = month_start_ms(label), next_month_start_ms(label)
+            self._window = (start, nxt, label)
         return label, nxt
 
     def on_transfer(self, event: Event, out: list[Output]) -> None:
@@ -81,9 +80,3 @@ class Reciprocity:
                 f"{view.reciprocity_min_ratio_permille}",
             ))
 
-
-def _month_start(label: str) -> int:
-    """First instant of the month `YYYY-MM` (the next month's start of the previous one)."""
-    y, m = int(label[:4]), int(label[5:7])
-    prev = f"{y - 1:04d}-12" if m == 1 else f"{y:04d}-{m - 1:02d}"
-    return next_month_start_ms(prev)

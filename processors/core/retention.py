@@ -122,12 +122,9 @@ class Retention:
     # --- deciding -----------------------------------------------------------
     def _fold(self, c: _Clock) -> tuple[bool, int, list[str]]:
         """(closed in time?, closing time or deadline, ids of assessments that moved it)."""
-        assert c.time_ms is not None
-        time_ms, recipient, special = c.time_ms, c.recipient, c.special
-        view = self._policies(recipient)
-        days = view.retention_special_category_days if special else view.retention_default_days
-        deadline = time_ms + days * MS_PER_DAY
-        max_review = view.retention_max_review_days * MS_PER_DAY
+        recipient = c.recipient
+        deadline = self._base_deadline(c)
+        max_review = self._policies(recipient).retention_max_review_days * MS_PER_DAY
         items: list[tuple[int, int, str, int | None]] = [
             (t, 0, eid, None) for t, eid, party in c.deletions or _NONE if party == recipient]
         items += [(t, 1, eid, rb) for t, eid, party, risk, rb in c.assessments or _NONE
@@ -144,13 +141,16 @@ class Retention:
             moved.append(eid)
         return False, deadline, moved
 
+    def _base_deadline(self, c: _Clock) -> int:
+        """Transfer time + the recipient's retention days (special categories: shorter)."""
+        assert c.time_ms is not None
+        view = self._policies(c.recipient)
+        days = view.retention_special_category_days if c.special else view.retention_default_days
+        return c.time_ms + days * MS_PER_DAY
+
     def _schedule(self, transfer_id: str, c: _Clock) -> None:
         if not c.deletions and not c.assessments:  # a new transfer: `_fold` would say this
-            view = self._policies(c.recipient)
-            days = view.retention_special_category_days if c.special \
-                else view.retention_default_days
-            self._agenda.at_deadline(c.time_ms + days * MS_PER_DAY,  # type: ignore[operator]
-                                     transfer_id)
+            self._agenda.at_deadline(self._base_deadline(c), transfer_id)
             return
         closed, when, _ = self._fold(c)
         if closed:

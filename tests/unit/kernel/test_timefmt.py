@@ -2,7 +2,14 @@
 import pytest
 from hypothesis import given, strategies as st
 
-from custodes.timefmt import format_ms, hour_of, month_of, next_month_start_ms, parse_ms
+from custodes.timefmt import (
+    format_ms,
+    hour_of,
+    month_of,
+    month_start_ms,
+    next_month_start_ms,
+    parse_ms,
+)
 
 
 @given(st.integers(min_value=0, max_value=253402300799999))  # 1970 .. 9999-12-31
@@ -32,3 +39,8 @@ def test_calendar_helpers_cut_at_utc_boundaries() -> None:
     assert month_of(last_ms_of_2026) == "2026-12"
     assert next_month_start_ms("2026-12") == last_ms_of_2026 + 1
     assert hour_of(parse_ms("2026-01-05T08:59:59.999Z")) == "2026-01-05T08"
+
+
+def test_month_start_is_the_previous_months_next_start() -> None:
+    assert month_start_ms("2026-01") == parse_ms("2026-01-01T00:00:00.000Z")
+    assert month_start_ms("2027-01") == next_month_start_ms("2026-12")
