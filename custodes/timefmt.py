@@ -6,13 +6,13 @@ epoch: comparisons and deadline arithmetic are then exact and cheap.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 MS_PER_DAY = 86_400_000
 MS_PER_HOUR = 3_600_000
 # [0-9], not \d (any Unicode digit); fullmatch, so a trailing newline is refused.
 _PATTERN = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})\.([0-9]{3})Z")
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _days_from_civil(y: int, m: int, d: int) -> int:
@@ -89,7 +89,7 @@ def hour_of(ms: int) -> str:
 
 
 def to_datetime(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
 def from_datetime(dt: datetime) -> int:

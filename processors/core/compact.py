@@ -50,7 +50,7 @@ class IdList:
     (one `bytearray`). Order is not kept across the two forms: evidence is sorted
     anyway."""
 
-    __slots__ = ("_packed", "_other")
+    __slots__ = ("_other", "_packed")
 
     def __init__(self) -> None:
         self._packed = bytearray()

@@ -37,7 +37,6 @@ from processors.core.sources import Sources
 from processors.core.special import Special
 from processors.core.systematic import Bulk, OfficerRate
 
-
 _NEW = Seen.NEW
 
 

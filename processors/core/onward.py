@@ -35,7 +35,7 @@ PENDING, SETTLED, RAISED = 0, 1, 2
 
 
 class _Request:
-    __slots__ = ("request", "decisions", "deadline", "onw2")
+    __slots__ = ("deadline", "decisions", "onw2", "request")
 
     def __init__(self) -> None:
         # (time_ms, originating_party, third_country, case_id, event_id)

@@ -22,7 +22,7 @@ RESOLVED = "ebsp.remedy.resolved.v1"
 
 
 class _Remedy:
-    __slots__ = ("request", "extensions", "resolutions", "raised")
+    __slots__ = ("extensions", "raised", "request", "resolutions")
 
     def __init__(self) -> None:
         # (time_ms, lodged_with, case_id, event_id, first deadline, extension ms)
@@ -102,7 +102,7 @@ class Remedy:
         if any(t <= deadline for t, _ in r.resolutions):
             del self._remedies[remedy_id]
             return
-        time_ms, lodged_with, case_id, event_id, _, _ = r.request
+        _, lodged_with, case_id, event_id, _, _ = r.request
         out.append(raised(
             rule="RMD-1", key=remedy_id, severity="violation", party=lodged_with,
             case_id=case_id, evidence=[event_id, *ext], observed_ms=deadline, due_ms=deadline,

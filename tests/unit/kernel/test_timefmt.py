@@ -1,6 +1,7 @@
 """Timestamps of SPEC §2 round-trip through epoch milliseconds, and nothing else parses."""
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from custodes.timefmt import (
     format_ms,
