@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import func, select
 
+from oversight_ui.access import ACCESSED_TYPE
 from oversight_ui.actions import Action, ActionError, act_recorded
 from oversight_ui.deps import CsrfDep, CtxDep, OutOfScope
 from oversight_ui.queries import events as ev
@@ -129,10 +130,16 @@ def case_events_api(ctx: CtxDep, case_id: str, f: Annotated[ViewFilters, Query()
 
 def data_version(factory: Any) -> str:
     """A cheap fingerprint of what the pages show: it changes whenever events are
-    archived, findings chained, messages quarantined or the watermark moves."""
+    archived, findings chained, messages quarantined or the watermark moves.
+
+    Access events are left out: every page request appends one, so counting them
+    would make each re-fetch announce a change to every open tab, forever. The
+    newest non-access event is found by a backward scan of the chain's primary
+    key that stops at the first finding or review event, so its cost is the
+    number of accesses since the last finding event, not the chain's length."""
     with factory() as db:
         a = db.scalar(select(func.max(ArchivedEvent.ingest_no)))
-        p = db.scalar(select(func.max(PlatformEvent.seq)))
+        p = db.scalar(select(func.max(PlatformEvent.seq)).where(PlatformEvent.type != ACCESSED_TYPE))
         q = db.scalar(select(func.max(QuarantinedMessage.id)))
         w = db.scalar(select(func.max(ProcessorState.watermark_ms)))
     return f"{a}-{p}-{q}-{w}"

@@ -185,3 +185,19 @@ def test_long_lists_are_paginated(factory, user_client) -> None:
     assert not {r["finding_id"] for r in first["rows"]} & {r["finding_id"] for r in second["rows"]}
     html = client.get("/findings?severity=").text
     assert "Page 1 of 2" in html and 'rel="next"' in html and "page=2" in html
+
+
+def _live_version(client) -> str:
+    body = client.get("/api/live").text
+    return body.split("data: ", 1)[1].split("\n", 1)[0]
+
+
+def test_page_requests_do_not_make_the_live_stream_report_a_change(factory, user_client) -> None:
+    """Access events are written on every request; if they counted as data, each
+    re-fetch after a `changed` would announce another change, forever."""
+    client = user_client("dpa:DE")
+    assert client.get("/").status_code == 200
+    first, second = _live_version(client), _live_version(client)
+    assert first == second
+    assert client.get("/findings").status_code == 200
+    assert _live_version(client) == first
