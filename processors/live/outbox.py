@@ -4,7 +4,8 @@ The rows are committed first (with the positions); publishing follows and
 records how far it got in `outbox_positions`. A crash in between republishes
 the same platform events (same source, id and bytes): consumers ignore exact
 duplicates (§7), so nothing is lost and nothing contradicts. A broker that is
-down only delays publishing; the next call picks up where it stopped.
+down only delays publishing: a send the broker did not acknowledge raises
+before anything is marked, and the next call picks up where it stopped.
 """
 from __future__ import annotations
 
@@ -37,6 +38,18 @@ class Outbox:
                         "GREATEST(outbox_positions.published_through, excluded.published_through)",
                         (name, through))
 
+    def _deliver(self, futures: list[Any]) -> None:
+        """Wait until every send is acknowledged; raise if any is not.
+
+        kafka-python's `flush()` returns once the requests are done, also when
+        they failed (a broker away for longer than the retries), so each
+        future is asked for its outcome: nothing is marked published that the
+        broker did not acknowledge.
+        """
+        self.producer.flush(timeout=30)
+        for future in futures:
+            future.get(timeout=0)  # raises the send's error (or a timeout if still pending)
+
     def publish(self) -> int:
         """Send everything stored but not yet published; returns how many messages were sent."""
         sent = 0
@@ -49,10 +62,9 @@ class Outbox:
             self.conn.commit()
             if not rows:
                 break
-            for _seq, canonical in rows:
-                self.producer.send(self.findings_topic, key=b"platform", value=bytes(canonical),
-                                   headers=HEADERS)
-            self.producer.flush(timeout=30)
+            self._deliver([self.producer.send(self.findings_topic, key=b"platform",
+                                              value=bytes(canonical), headers=HEADERS)
+                           for _seq, canonical in rows])
             self._mark("findings", int(rows[-1][0]))
             sent += len(rows)
         while True:
@@ -64,10 +76,9 @@ class Outbox:
             self.conn.commit()
             if not qrows:
                 break
-            for row in qrows:
-                key = row["source"].encode() if row["source"] else None
-                self.producer.send(self.quarantine_topic, key=key, value=quarantine_message(row))
-            self.producer.flush(timeout=30)
+            self._deliver([self.producer.send(
+                self.quarantine_topic, key=row["source"].encode() if row["source"] else None,
+                value=quarantine_message(row)) for row in qrows])
             self._mark("quarantine", int(qrows[-1]["id"]))
             sent += len(qrows)
         self.published += sent

@@ -6,7 +6,7 @@ so there are no rebalances and no duplicate deliveries from them; a second
 instance is fenced by the position check in `store.batch.write_batch`.
 A batch is computed once and then stored, retrying across database outages;
 an ambiguous commit (connection lost during COMMIT) is settled by reading
-the positions back.
+the positions back, or, for a batch without positions, its last finding.
 """
 from __future__ import annotations
 
@@ -23,8 +23,10 @@ from processors.live.outbox import Outbox
 from processors.live.pipeline import Pipeline, Record
 from processors.live.progress import Progress
 from processors.live.rebuild import open_pipeline
-from store.batch import Batch, PositionConflict, load_positions, write_batch
+from store.batch import Batch, PositionConflict, load_positions, outputs_stored, write_batch
 from store.db import connect_raw, migrate
+
+PUBLISH_RETRY_S = 2.0  # an outbox that failed is retried this often, records or not
 
 
 @dataclass
@@ -50,6 +52,7 @@ class KafkaRunner:
         self.stop = stop or threading.Event()
         self.conn: psycopg.Connection[Any] | None = None
         self.on_commit: Callable[[Batch, float, list[Record]], None] | None = None  # bench hook
+        self.publish_failed_at: float | None = None  # the outbox is retried while set
 
     # --- database ---------------------------------------------------------------
     def _connect(self) -> psycopg.Connection[Any]:
@@ -70,6 +73,8 @@ class KafkaRunner:
             try:
                 if self.conn is None or self.conn.closed:
                     self.conn = self._connect()
+                if ambiguous and not batch.positions and outputs_stored(self.conn, batch):
+                    return  # the lost COMMIT did happen; no position check would have told
                 write_batch(self.conn, batch)
                 return
             except PositionConflict:
@@ -163,6 +168,9 @@ class KafkaRunner:
                         time.monotonic() - idle_since > cfg.exit_when_idle_s:
                     self.log("idle: caught up, exiting as asked")
                     break
+                if self.publish_failed_at is not None and \
+                        time.monotonic() - self.publish_failed_at > PUBLISH_RETRY_S:
+                    self._publish(outbox)  # also when no record arrives: the outbox drains
                 progress.tick(pipeline)
         finally:
             progress.tick(pipeline, force=True)
@@ -176,9 +184,12 @@ class KafkaRunner:
         return 0
 
     def _publish(self, outbox: Outbox) -> None:
+        """Publish what is stored; a failure is logged and retried later, nothing is marked."""
         try:
             outbox.publish()
+            self.publish_failed_at = None
         except Exception as exc:  # noqa: BLE001 - a broker outage delays, never loses
+            self.publish_failed_at = time.monotonic()
             self.log(f"publishing findings/quarantine delayed: {exc!r:.160}")
             if self.conn is not None and not self.conn.closed:
                 self.conn.rollback()
