@@ -14,6 +14,7 @@ from typing import Any
 
 import psycopg
 
+from custodes.events import FindingRaised
 from store.archive import copy_rows
 from store.platform_chain import Output, append_outputs
 from store.projections.deltas import Deltas
@@ -72,6 +73,27 @@ def load_positions(conn: psycopg.Connection[Any], consumer: str) -> dict[TopicPa
         cur.execute("SELECT topic, partition, next_offset FROM consumer_positions "
                     "WHERE consumer = %s", (consumer,))
         return {(t, int(p)): int(o) for t, p, o in cur.fetchall()}
+
+
+def outputs_stored(conn: psycopg.Connection[Any], batch: Batch) -> bool:
+    """Whether a batch's platform outputs are already stored (its COMMIT was lost, not undone).
+
+    For a batch without positions (outputs the start-up rebuild decided,
+    stored by a tick) the position check cannot tell, so the batch's last
+    output is looked up in `findings`, written in the same transaction. Not in
+    `platform_events`: the dashboard appends `finding.resolved` events there
+    too (closures), so a finding id and type found there need not be ours.
+    """
+    if not batch.platform_outputs:
+        return False
+    last = batch.platform_outputs[-1]
+    column = "finding_id" if type(last) is FindingRaised else "resolved_at"
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT {column} FROM findings WHERE finding_id = %s",  # noqa: S608
+                    (last.finding_id,))
+        row = cur.fetchone()
+    conn.commit()
+    return row is not None and row[0] is not None
 
 
 def write_batch(conn: psycopg.Connection[Any], batch: Batch) -> None:
