@@ -27,7 +27,6 @@ import binascii
 import hashlib
 import json
 import os
-import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from custodes.canonical import ZERO_HASH, canonical_bytes
 from custodes.codec import ID_NAMESPACE, build
 from custodes.events import CHECKPOINT_TYPE, Event, NodeCheckpoint
+from custodes.files import atomic_write, toml_string
 from custodes.parties import PARTIES, node_source
 from custodes.timefmt import format_ms
 
@@ -93,21 +93,12 @@ class NodeKey:
         """Write the key file (TOML: party, key_id, base64 raw private key), mode 0600."""
         raw = self._private.private_bytes_raw()
         text = (
-            f'party = "{self.party}"\nkey_id = "{_escape(self.key_id)}"\n'
+            f"party = {toml_string(self.party)}\nkey_id = {toml_string(self.key_id)}\n"
             f'private_key = "{base64.b64encode(raw).decode("ascii")}"\n'
         )
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return target
+        return atomic_write(target, text.encode("utf-8"), mode=0o600)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> NodeKey:
@@ -130,10 +121,6 @@ class NodeKey:
             return cls(party, key_id, Ed25519PrivateKey.from_private_bytes(raw))
         except ValueError as exc:
             raise ValueError(f"{path}: {exc}") from None
-
-
-def _escape(text: str) -> str:
-    return json.dumps(text, ensure_ascii=True)[1:-1]  # a JSON string body is a TOML basic string
 
 
 _NS = ID_NAMESPACE.bytes

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-import tempfile
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from custodes.files import atomic_write, toml_string
 from custodes.parties import PARTIES
 
 
@@ -86,20 +86,8 @@ def dump_trust(nodes: Mapping[str, tuple[str, bytes]]) -> str:
     chunks = []
     for party, (key_id, raw) in sorted(nodes.items()):
         key = base64.b64encode(raw).decode("ascii")
-        chunks.append(f'[nodes.{party}]\nkey_id = "{_toml_escape(key_id)}"\npublic_key = "{key}"\n')
+        chunks.append(f'[nodes.{party}]\nkey_id = {toml_string(key_id)}\npublic_key = "{key}"\n')
     return "\n".join(chunks)
-
-
-def _toml_escape(text: str) -> str:
-    out = []
-    for ch in text:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def write_trust(path: str | os.PathLike[str], nodes: Mapping[str, tuple[str, bytes]]) -> Path:
@@ -107,16 +95,7 @@ def write_trust(path: str | os.PathLike[str], nodes: Mapping[str, tuple[str, byt
     target = Path(path)
     text = Trust(nodes, origin=str(target)).dump()
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)  # public keys: readable by the processors
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return atomic_write(target, text.encode("utf-8"), mode=0o644)  # public keys: readable by all
 
 
 def parse_trust(text: str, origin: str = "<trust>") -> Trust:

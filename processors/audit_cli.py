@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -32,6 +31,7 @@ import msgspec
 
 from custodes.codec import Rejection, decode
 from custodes.events import Event
+from custodes.files import atomic_write
 from custodes.timefmt import format_ms, parse_ms
 
 AuditCommand = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
@@ -178,21 +178,9 @@ def _check_writable(path: str, option: str) -> None:
 
 def _write_jsonl(path: str, rows: list[Any]) -> None:
     """Write atomically: a failed run never leaves a half-written findings file."""
-    target = Path(path)
+    data = b"".join(_ENCODER.encode(row) + b"\n" for row in rows)
     try:
-        fd, tmp = tempfile.mkstemp(dir=target.resolve().parent, prefix=f".{target.name}.")
-        try:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.fchmod(fd, 0o666 & ~umask)  # a normal file, not mkstemp's 0600
-            with os.fdopen(fd, "wb") as fh:
-                for row in rows:
-                    fh.write(_ENCODER.encode(row))
-                    fh.write(b"\n")
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(path, data)
     except OSError as exc:
         raise InputError(f"{path}: cannot write: {exc}") from None
 

@@ -44,6 +44,11 @@ def test_key_file_round_trip_is_private(tmp_path: Path) -> None:
         ("FR", "FR-sim-1", key.public_key_bytes)
 
 
+def test_any_key_id_survives_the_key_file(tmp_path: Path) -> None:
+    key = NodeKey.from_seed("FR", 'FR "sim"\\1 \u00e9\U0001f600\t', b"x")
+    assert NodeKey.load(key.save(tmp_path / "FR.key")).key_id == key.key_id
+
+
 def test_a_broken_key_file_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "DE.key"
     path.write_text('party = "DE"\nkey_id = "k"\nprivate_key = "AAAA"\n')
