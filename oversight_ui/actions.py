@@ -62,15 +62,16 @@ def act(db: Session, viewer: Viewer, finding_id: str, action: Action, comment: s
     f = d["finding"]
     now = platform_chain.now_ms()
     observed = format_ms(now)
-    reviewed = platform_chain.append(db, "ebsp.finding.reviewed.v1", FindingReviewed(
+    pending = [platform_chain.Pending("ebsp.finding.reviewed.v1", FindingReviewed(
         finding_id=finding_id, rule=f.rule, action=action, user=viewer.username, role=viewer.role,
-        comment=comment, observed_at=observed), finding_id=finding_id, at_ms=now)
-    ids = [reviewed.id]
+        comment=comment, observed_at=observed), now, finding_id)]
     if action == "closed":
-        resolved = platform_chain.append(db, "ebsp.finding.resolved.v1", FindingResolved(
-            finding_id=finding_id, rule=f.rule, evidence=[reviewed.id], observed_at=observed),
-            finding_id=finding_id, at_ms=now)
-        ids.append(resolved.id)
+        # The resolution's evidence is the review event appended just before it.
+        pending.append(platform_chain.Pending("ebsp.finding.resolved.v1", lambda done: FindingResolved(
+            finding_id=finding_id, rule=f.rule, evidence=[done[0].id], observed_at=observed),
+            now, finding_id))
+    events = platform_chain.append(db, pending)
+    reviewed, ids = events[0], [e.id for e in events]
     at = datetime.now(UTC)
     db.add(UIFindingAction(finding_id=finding_id, action=action, comment=comment,
                            username=viewer.username, role=viewer.role, at=at, event_id=reviewed.id))

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from custodes.events import OversightAccessed
 from oversight_ui.access import ACCESSED_TYPE, clean_filters
-from oversight_ui.platform_chain import append
+from oversight_ui.platform_chain import Pending, append, now_ms
 
 
 class ArchiveAccessRecorder:
@@ -18,6 +18,6 @@ class ArchiveAccessRecorder:
                filters: dict[str, Any], result_count: int) -> str:
         data = OversightAccessed(user=user, role=role, scope=scope, view=view,
                                  filters=clean_filters(filters), result_count=max(int(result_count), 0))
-        event = append(db, ACCESSED_TYPE, data)
+        (event,) = append(db, [Pending(ACCESSED_TYPE, data, now_ms())])
         db.commit()
         return event.id
