@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     from producers.engine import Simulation
     from producers.progress import Progress
     from producers.sinks import BatchKafkaSink, DeliveryError, FileSink, KafkaSink, Sink
-    from producers.state import StateDir, StateError, config_fingerprint, node_keys
+    from producers.state import StateDir, StateError, node_keys, run_meta
     from producers.truth import decided, write_truth
     from producers.world import World
 
@@ -129,8 +129,7 @@ def run(args: argparse.Namespace) -> int:
     trust_out = Path(args.trust_out) if args.trust_out else (
         side / "trust.toml" if side else _beside(args.out, ".trust.toml"))
 
-    meta = {"seed": args.seed, "nodes": list(nodes), "scale": args.scale, "inject": rates.name,
-            "config": config_fingerprint(cfg), "policy": policy.origin}
+    meta = run_meta(args.seed, nodes, args.scale, cfg, policy, rates)
     state = StateDir(state_path) if state_path else None
     resumed = bool(state and state.exists())
     try:

@@ -5,6 +5,8 @@ Layout (e.g. `.local/sim/<run>/`):
   chains/<PARTY>.json  the node's chain head (seq, head hash and time, checkpoint cadence)
   world.json           schedule, random generator, counters, guards, recorded truth
   meta.json            what the run was started with; a resume must match it
+                       (settings, and fingerprints of the config, policy and
+                       injection rates, so a changed file is not resumed silently)
 Files are replaced atomically, chains and world together after the sink has
 flushed, so the directory always describes events that were delivered.
 """
@@ -20,9 +22,17 @@ from typing import Any
 import msgspec
 import orjson
 
+from custodes.policy import Policy
 from custodes.signing import NodeChain, NodeKey
-from producers.config import SimConfig
+from producers.config import InjectionRates, SimConfig
 from producers.world import World
+
+# What a resume must share with the saved run, and how the mismatch is named.
+RESUME_KEYS: tuple[tuple[str, str], ...] = (
+    ("seed", "seed"), ("nodes", "nodes"), ("scale", "scale"),
+    ("inject", "injection profile"), ("inject_sha256", "injection rates"),
+    ("config", "config contents"), ("policy_sha256", "policy contents"),
+)
 
 
 class StateError(ValueError):
@@ -37,6 +47,29 @@ def node_keys(seed: int, nodes: tuple[str, ...], suffix: str) -> dict[str, NodeK
 
 def config_fingerprint(cfg: SimConfig) -> str:
     return hashlib.sha256(msgspec.json.encode(cfg)).hexdigest()[:16]
+
+
+def _sha256(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
+
+
+def policy_fingerprint(policy: Policy) -> str:
+    """The policy's effective values, not where they came from: an edited file differs."""
+    return _sha256({k: v for k, v in policy.as_dict().items() if k != "origin"})
+
+
+def injection_fingerprint(rates: InjectionRates) -> str:
+    """The rates themselves (base and per node); the profile's name is kept beside it."""
+    return _sha256({"base": rates.base, "nodes": rates.nodes})
+
+
+def run_meta(seed: int, nodes: tuple[str, ...], scale: float, cfg: SimConfig, policy: Policy,
+             rates: InjectionRates) -> dict[str, Any]:
+    """What a run is started with (saved as meta.json; a resume must match RESUME_KEYS)."""
+    return {"seed": seed, "nodes": list(nodes), "scale": scale,
+            "inject": rates.name, "inject_sha256": injection_fingerprint(rates),
+            "config": config_fingerprint(cfg),
+            "policy": policy.origin, "policy_sha256": policy_fingerprint(policy)}
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -72,11 +105,15 @@ class StateDir:
     def load(self, meta: dict[str, Any]) -> tuple[World, dict[str, NodeChain], dict[str, Any]]:
         """World and chains of a previous run; StateError if `meta` differs from what it was."""
         saved = json.loads((self.path / "meta.json").read_text(encoding="utf-8"))
-        for name in ("seed", "nodes", "scale", "inject", "config"):
+        for name, what in RESUME_KEYS:
             if saved.get(name) != meta.get(name):
                 raise StateError(
-                    f"{self.path}: the saved run has {name}={saved.get(name)!r}, this one "
-                    f"{meta.get(name)!r}; use another --state-dir or the same settings"
+                    f"{self.path}: the {what} changed since the saved run ({name}: saved "
+                    f"{saved.get(name)!r}, now {meta.get(name)!r}"
+                    + (f"; policy {saved.get('policy')!r} then, {meta.get('policy')!r} now"
+                       if name == "policy_sha256" else "")
+                    + "); a resume must continue the same run: use another --state-dir "
+                    "or the same settings"
                 )
         chains = {}
         for party in meta["nodes"]:

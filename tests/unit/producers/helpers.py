@@ -18,7 +18,7 @@ from custodes.trust import Trust
 from producers.config import CONFIG_DIR, injection_profile, load_config, parse_duration_ms
 from producers.engine import RunResult, Simulation
 from producers.sinks import MemorySink
-from producers.state import StateDir, node_keys
+from producers.state import StateDir, node_keys, run_meta
 from producers.world import World
 
 TEST_CONFIG = CONFIG_DIR / "test.toml"
@@ -59,8 +59,7 @@ def simulate(
     policy = policy or load_policy(None)
     rates = injection_profile(cfg, inject)
     sink = MemorySink()
-    meta = {"seed": seed, "nodes": list(nodes), "scale": scale, "inject": rates.name,
-            "config": "test", "policy": policy.origin}
+    meta = run_meta(seed, nodes, scale, cfg, policy, rates)
     state = StateDir(state_dir) if state_dir else None
     if state and state.exists():
         world, chains, _ = state.load(meta)

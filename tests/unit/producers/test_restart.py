@@ -34,3 +34,44 @@ def test_resume_refuses_a_state_dir_of_another_run(tmp_path):
     simulate(seed=4, duration="1h", nodes=("US", "DE"), state_dir=state)
     with pytest.raises(StateError, match="seed"):
         simulate(seed=5, duration="1h", nodes=("US", "DE"), state_dir=state)
+
+
+def test_resume_refuses_a_changed_policy_or_injection_rates(tmp_path):
+    """Same names, other contents: resuming would make the truth disagree with the events."""
+    import pytest
+
+    from custodes.policy import parse_policy
+    from producers.state import StateError
+
+    state = tmp_path / "state"
+    simulate(seed=4, duration="1h", nodes=("US", "DE"), state_dir=state)
+    meta = (state / "meta.json").read_bytes()
+    stricter = parse_policy("[retention]\ndefault_days = 2\n", origin="defaults (SPEC §4)")
+    with pytest.raises(StateError, match="policy contents changed"):
+        simulate(seed=4, duration="1h", nodes=("US", "DE"), state_dir=state, policy=stricter)
+    rates = tmp_path / "none.toml"  # a file profile named like the built-in one, other rates
+    rates.write_text("RET-1 = 0.5\n")
+    with pytest.raises(StateError, match="injection rates changed"):
+        simulate(seed=4, duration="1h", nodes=("US", "DE"), state_dir=state, inject=str(rates))
+    assert (state / "meta.json").read_bytes() == meta
+
+
+def test_cli_resume_with_another_policy_exits_2_naming_it_and_writes_nothing(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    out, state, policy = tmp_path / "run.jsonl", tmp_path / "state", tmp_path / "policy.toml"
+    cmd = [sys.executable, "-m", "custodes.cli", "simulate", "--duration", "1d", "--scale", "0.01",
+           "--nodes", "US,DE", "--inject", "heavy", "--config", "producers/config/test.toml",
+           "--out", str(out), "--state-dir", str(state)]
+    subprocess.run(cmd, cwd=root, capture_output=True, check=True)
+    before = {p: p.read_bytes() for p in (out, state / "meta.json", state / "world.json")}
+    policy.write_text("[retention]\ndefault_days = 2\n")
+    done = subprocess.run([*cmd, "--policy", str(policy)], cwd=root, capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 2, done.stderr
+    assert "policy contents changed" in done.stderr and str(policy) in done.stderr
+    assert "Traceback" not in done.stderr
+    assert {p: p.read_bytes() for p in before} == before
