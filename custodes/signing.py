@@ -42,9 +42,6 @@ from custodes.files import atomic_write, toml_string
 from custodes.parties import PARTIES, node_source
 from custodes.timefmt import format_ms
 
-CHECKPOINT_EVERY_EVENTS = 1_000   # SPEC §3: at least every 1,000 events ...
-CHECKPOINT_EVERY_MS = 10_000      # ... and at least every 10 s of event time
-
 
 class NodeKey:
     """A node's signing key: party, key_id and the Ed25519 private key."""
@@ -288,13 +285,6 @@ class NodeChain:
             raise FastPathMismatch(
                 f"{self.source} seq {wire['seq']}: fast path {value[:200]!r} differs from "
                 f"codec.build {canonical_bytes(event.raw)[:200]!r}")
-
-    def checkpoint_due(self, time_ms: int) -> bool:
-        """Whether §3's cadence requires a checkpoint before an event at `time_ms`."""
-        if self.since_checkpoint >= CHECKPOINT_EVERY_EVENTS - 1:
-            return True
-        since = self.last_checkpoint_ms if self.last_checkpoint_ms is not None else self.head_time_ms
-        return since is not None and time_ms - since >= CHECKPOINT_EVERY_MS
 
     def state(self) -> dict[str, Any]:
         """What a restarted node needs to continue this chain (the key is stored separately)."""

@@ -111,20 +111,6 @@ def test_time_never_goes_back_and_nothing_is_consumed_by_a_refusal() -> None:
     assert same_time.seq == 2
 
 
-def test_checkpoint_cadence_follows_the_spec() -> None:
-    chain = NodeChain(NodeKey.from_seed("DE", "DE-sim-1", b"s"))
-    assert not chain.checkpoint_due(T0)
-    chain.emit("ebsp.remedy.extended.v1", extension(0), T0)
-    assert not chain.checkpoint_due(T0 + 9_999)
-    assert chain.checkpoint_due(T0 + 10_000)
-    chain.checkpoint(T0 + 10_000)
-    for n in range(998):
-        chain.emit("ebsp.remedy.extended.v1", extension(n), T0 + 10_000)
-    assert not chain.checkpoint_due(T0 + 10_000)
-    chain.emit("ebsp.remedy.extended.v1", extension(999), T0 + 10_000)
-    assert chain.checkpoint_due(T0 + 10_000)  # the checkpoint will be the 1,000th event
-
-
 def test_changing_the_data_after_emitting_does_not_change_the_event() -> None:
     chain = NodeChain(NodeKey.from_seed("US", "US-1", b"s"))
     data = {"decision_id": "D-1", "case_id": "US-C-1", "party": "US", "subject_ref": "ab" * 32,
