@@ -4,16 +4,23 @@ Why a frozen object: every knob that changes security behaviour (cookie
 flags, session lifetimes, rate limits) is read in one place, shown masked in
 logs, and passed explicitly to the app factory so tests can build an app with
 other values without touching the environment.
+
+What the dashboard shares with the rest of Custodes (database, trust file,
+policy) comes from the kernel's `custodes.settings.Settings.from_env()`, so
+the variables are the same everywhere (`DATABASE_URL`, `CUSTODES_TRUST`,
+`CUSTODES_POLICY`); only the `CUSTODES_UI_*` variables are read here.
 """
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 
-DEFAULT_DATABASE_URL = "postgresql+psycopg://custodes:custodes@127.0.0.1:15432/custodes"
+from custodes.settings import DEFAULT_DATABASE_URL, Settings, mask_url
 
 
-def _int(env: dict[str, str], name: str, default: int) -> int:
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name)
     return default if raw in (None, "") else int(raw)
 
@@ -36,31 +43,27 @@ class UISettings:
     # End each /api/live stream after this many messages (None: until the client
     # leaves); the tests set 1 so a request to the stream returns.
     live_max_messages: int | None = None
-    trust_file: str | None = None
-    policy_file: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
+    # Put into audit bundles (the kernel's CUSTODES_TRUST / CUSTODES_POLICY).
+    trust_path: Path | None = None
+    policy_path: Path | None = None
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> UISettings:
-        env = dict(os.environ if env is None else env)
+    def from_env(cls, env: Mapping[str, str] | None = None) -> UISettings:
+        env = os.environ if env is None else env
+        kernel = Settings.from_env(env)
         secure = env.get("CUSTODES_UI_SECURE_COOKIES")
         return cls(
-            database_url=env.get("DATABASE_URL", DEFAULT_DATABASE_URL),
+            database_url=kernel.database_url,
             session_max_age_s=_int(env, "CUSTODES_UI_SESSION_MAX_AGE", 8 * 3600),
             session_idle_s=_int(env, "CUSTODES_UI_SESSION_IDLE", 30 * 60),
             login_max_failures=_int(env, "CUSTODES_UI_LOGIN_MAX_FAILURES", 5),
             login_window_s=_int(env, "CUSTODES_UI_LOGIN_WINDOW", 15 * 60),
             force_secure_cookies=None if secure in (None, "") else secure.lower() in ("1", "true", "yes"),
             refresh_s=_int(env, "CUSTODES_UI_REFRESH", 5),
-            trust_file=env.get("CUSTODES_TRUST_FILE") or None,
-            policy_file=env.get("CUSTODES_POLICY_FILE") or None,
+            trust_path=kernel.trust_path,
+            policy_path=kernel.policy_path,
         )
 
     def masked_database_url(self) -> str:
         """The database URL with its password hidden, for log lines and --help output."""
-        head, sep, tail = self.database_url.rpartition("@")
-        if not sep or ":" not in head.split("//", 1)[-1]:
-            return self.database_url
-        scheme, _, creds = head.partition("//")
-        user = creds.split(":", 1)[0]
-        return f"{scheme}//{user}:***@{tail}"
+        return mask_url(self.database_url)

@@ -43,7 +43,7 @@ ui_port="${CUSTODES_UI_PORT:-8000}"
 if [ -f "$state/ui.pid" ] && kill -0 "$(cat "$state/ui.pid")" 2>/dev/null; then
   echo "dashboard already running (pid $(cat "$state/ui.pid"))"
 else
-  nohup "$custodes" ui --host 127.0.0.1 --port "$ui_port" >>"$state/ui.log" 2>&1 &
+  CUSTODES_TRUST="$state/trust.toml" nohup "$custodes" ui --host 127.0.0.1 --port "$ui_port" >>"$state/ui.log" 2>&1 &
   echo $! >"$state/ui.pid"
 fi
 for _ in $(seq 1 60); do

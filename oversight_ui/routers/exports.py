@@ -92,8 +92,7 @@ def audit_bundle(request: Request, ctx: CtxDep, since_text: Annotated[str | None
     _require_auditor(ctx, "export.audit-bundle", filters)
     since_ms = parse_ms(since.isoformat() + "T00:00:00.000Z") if since else None
     until_ms = parse_ms(until.isoformat() + "T00:00:00.000Z") + 86_400_000 if until else None
-    trust = Path(ctx.settings.trust_file) if ctx.settings.trust_file else None
-    policy = Path(ctx.settings.policy_file) if ctx.settings.policy_file else None
+    trust, policy = ctx.settings.trust_path, ctx.settings.policy_path
     # Outlives this function: FileResponse streams it, then the background task deletes it.
     tmp = tempfile.NamedTemporaryFile(prefix="custodes-bundle-", suffix=".zip", delete=False)  # noqa: SIM115
     count = 0
@@ -113,7 +112,7 @@ def audit_bundle(request: Request, ctx: CtxDep, since_text: Annotated[str | None
             f"period (UTC event time): {filters['since'] or 'start'} .. {filters['until'] or 'now'}\n"
             f"events: {count} (canonical form, SPEC §2; node events of the scope, in ingest order)\n"
             + ("" if trust and trust.is_file() else
-               "trust file: not configured on this server (set CUSTODES_TRUST_FILE); "
+               "trust file: not configured on this server (set CUSTODES_TRUST); "
                "signature checks need the nodes' trust file.\n")
             + "\nRe-audit with:\n\n    " + cmd + "\n"))
     tmp.close()
