@@ -199,5 +199,9 @@ def _run_ui(args: argparse.Namespace) -> int:
     if not args.demo_users:
         print("Sign in with a user from `custodes users add`, or start with --demo-users.")
     print(f"Parties: {' '.join(PARTIES)}")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", proxy_headers=False)
+    # Behind a reverse proxy, the client address (sign-in limit per address) comes from
+    # X-Forwarded-For, trusted only when sent by one of CUSTODES_UI_TRUSTED_PROXIES.
+    proxies = settings.trusted_proxies
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning",
+                proxy_headers=proxies is not None, forwarded_allow_ips=proxies)
     return 0

@@ -43,6 +43,9 @@ class UISettings:
     # End each /api/live stream after this many messages (None: until the client
     # leaves); the tests set 1 so a request to the stream returns.
     live_max_messages: int | None = None
+    # Addresses of reverse proxies whose X-Forwarded-For/-Proto uvicorn trusts
+    # (comma-separated, as uvicorn's forwarded_allow_ips); None: no proxy headers.
+    trusted_proxies: str | None = None
     # Put into audit bundles (the kernel's CUSTODES_TRUST / CUSTODES_POLICY).
     trust_path: Path | None = None
     policy_path: Path | None = None
@@ -60,6 +63,7 @@ class UISettings:
             login_window_s=_int(env, "CUSTODES_UI_LOGIN_WINDOW", 15 * 60),
             force_secure_cookies=None if secure in (None, "") else secure.lower() in ("1", "true", "yes"),
             refresh_s=_int(env, "CUSTODES_UI_REFRESH", 5),
+            trusted_proxies=(env.get("CUSTODES_UI_TRUSTED_PROXIES") or "").strip() or None,
             trust_path=kernel.trust_path,
             policy_path=kernel.policy_path,
         )

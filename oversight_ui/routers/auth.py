@@ -79,22 +79,22 @@ def login(request: Request, db: SessionDep,
                            username=username, next_=next)
     now, addr = utcnow(), client_addr(request)
     username = username.strip().lower()
-    limited = ratelimit.check(db, username, addr, now, settings.login_max_failures,
+    attempt = ratelimit.begin(db, username, addr, now, settings.login_max_failures,
                               settings.login_window_s)
-    if limited is not None:
-        minutes = (limited.retry_after_s + 59) // 60
+    if isinstance(attempt, ratelimit.Limited):
+        db.rollback()
+        minutes = (attempt.retry_after_s + 59) // 60
         return _login_page(
-            request, f"Too many failed sign-ins from {limited.who}. Try again in {minutes} "
+            request, f"Too many failed sign-ins from {attempt.who}. Try again in {minutes} "
             f"minute{'s' if minutes != 1 else ''}.", 429, username=username, next_=next,
-            headers={"Retry-After": str(limited.retry_after_s)})
+            headers={"Retry-After": str(attempt.retry_after_s)})
+    db.commit()  # counted as a failure before the (slow) verification: parallel guesses see it
     user = db.scalar(select(UIUser).where(UIUser.username == username))
     ok = verify_password(user.password_hash if user else None, password) and user is not None
     if not ok or user is None or user.disabled:
-        ratelimit.record(db, username, addr, now, success=False)
-        db.commit()
         return _login_page(request, "Unknown user name or wrong password, or the account is disabled.",
                            401, username=username, next_=next)
-    ratelimit.record(db, username, addr, now, success=True)
+    ratelimit.succeeded(attempt)
     user.last_login_at = now
     token, _row = sessions.create(db, user, now, settings.session_max_age_s, addr)
     db.commit()

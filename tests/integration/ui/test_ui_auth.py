@@ -5,9 +5,14 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 from ui_test_helpers import PASSWORD, sign_in
 
+from oversight_ui.auth import ratelimit
 from oversight_ui.auth.users import add_user, disable_user
+from oversight_ui.deps import utcnow
+from oversight_ui.routers import auth as auth_router
+from store.ui_models import UILoginAttempt
 
 pytestmark = pytest.mark.integration
 
@@ -63,6 +68,38 @@ def test_five_failures_lock_the_account_with_429(app, factory) -> None:
     assert locked.status_code == 429
     assert int(locked.headers["retry-after"]) > 0
     assert "Too many failed sign-ins" in locked.text
+
+
+def test_attempts_count_before_their_password_is_verified(app, factory) -> None:
+    """Five attempts still inside their (slow) verification already use up the
+    account's budget: the sixth is refused, so parallel guesses cannot overtake it."""
+    _user(factory, "gina")
+    now = utcnow()
+    with factory() as db:
+        pending = [ratelimit.begin(db, "gina", f"10.0.0.{i}", now, 5, 900) for i in range(5)]
+        assert all(isinstance(a, UILoginAttempt) for a in pending)
+        db.commit()
+        sixth = ratelimit.begin(db, "gina", "10.0.0.9", now, 5, 900)
+    assert isinstance(sixth, ratelimit.Limited) and sixth.who == "this account"
+    assert sign_in(TestClient(app), "gina").status_code == 429
+
+
+def test_the_attempt_is_committed_as_a_failure_before_verification(app, factory, monkeypatch) -> None:
+    _user(factory, "hank")
+    seen: list[int] = []
+
+    def verify_while_counting(stored: str | None, password: str) -> bool:
+        with factory() as db:
+            seen.append(db.scalar(select(func.count()).select_from(UILoginAttempt).where(
+                UILoginAttempt.username == "hank", UILoginAttempt.success.is_(False))) or 0)
+        return False
+
+    monkeypatch.setattr(auth_router, "verify_password", verify_while_counting)
+    client = TestClient(app)
+    for _ in range(5):
+        assert sign_in(client, "hank", "wrong password 123").status_code == 401
+    assert seen == [1, 2, 3, 4, 5]
+    assert sign_in(client, "hank").status_code == 429 and len(seen) == 5
 
 
 def test_one_address_guessing_many_accounts_is_limited(app, factory) -> None:

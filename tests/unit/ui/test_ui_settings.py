@@ -17,3 +17,7 @@ def test_database_url_defaults_like_the_kernel_and_is_masked() -> None:
     assert s.masked_database_url() == "postgresql+psycopg://u:***@db:5432/x" and s.refresh_s == 2
     assert UISettings.from_env({}).trust_path is None
 
+
+def test_proxy_headers_are_trusted_only_when_configured() -> None:
+    assert UISettings.from_env({}).trusted_proxies is None
+    assert UISettings.from_env({"CUSTODES_UI_TRUSTED_PROXIES": "10.0.0.1,10.0.0.2"}).trusted_proxies == "10.0.0.1,10.0.0.2"
