@@ -1,6 +1,8 @@
 """Shared pieces of the query layer: filters, paging, results, scope clauses."""
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
@@ -100,6 +102,30 @@ def cell_text(col: Column, value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return " ".join(str(v) for v in value)
     return str(value)
+
+
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection);
+# node-supplied text (purposes, reasons, keys) may start with any of them.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(col: Column, value: Any) -> str:
+    """`cell_text` for a CSV file: a text cell that a spreadsheet would read as a
+    formula gets a leading `'`; numbers (a negative balance) stay numbers."""
+    text = cell_text(col, value)
+    if isinstance(value, (str, list, tuple)) and col.kind != "pct" and text.startswith(FORMULA_START):
+        return "'" + text
+    return text
+
+
+def csv_text(columns: list[Column], rows: list[dict[str, Any]]) -> str:
+    """The CSV of a table: a header of labels, then one line per row."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow([c.label for c in columns])
+    for row in rows:
+        w.writerow([csv_cell(c, row.get(c.key)) for c in columns])
+    return buf.getvalue()
 
 
 def jsonable(value: Any) -> Any:

@@ -3,8 +3,6 @@ and for auditors the audit bundle: the scope's events in canonical JSONL, the
 trust file, and the exact `custodes audit replay` command."""
 from __future__ import annotations
 
-import csv
-import io
 import shlex
 import tempfile
 import zipfile
@@ -20,7 +18,7 @@ from starlette.responses import Response
 from custodes.timefmt import format_ms, parse_ms
 from oversight_ui.deps import CtxDep, OutOfScope
 from oversight_ui.queries import events as ev
-from oversight_ui.queries.common import ViewFilters, cell_text
+from oversight_ui.queries.common import ViewFilters, csv_text
 from oversight_ui.templating import render
 from oversight_ui.views import VIEWS, ViewSpec
 
@@ -33,14 +31,9 @@ def _csv_handler(spec: ViewSpec) -> Any:
         # The whole filtered table, not one page: run the query with one big page.
         result = spec.fn(ctx.db, ctx.scope, f.model_copy(update={"page": 1}), CSV_MAX_ROWS)
         ctx.record(f"export.{spec.name}", f.as_record(), len(result.rows))
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow([c.label for c in result.columns])
-        for row in result.rows:
-            w.writerow([cell_text(c, row.get(c.key)) for c in result.columns])
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%MZ")
         name = f"custodes-{spec.name}-{ctx.scope.label.replace(',', '-')}-{stamp}.csv"
-        return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
+        return Response(csv_text(result.columns, result.rows), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
     handler.__name__ = f"{spec.name}_csv"
     return handler

@@ -1,11 +1,14 @@
 """Roles and scopes of SPEC §8, and the small pure helpers of the dashboard."""
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 
 from custodes.parties import EU_PARTIES, PARTIES
 from oversight_ui.access import clean_filters
-from oversight_ui.queries.common import Column, cell_text
+from oversight_ui.queries.common import Column, cell_text, csv_cell, csv_text
 from oversight_ui.routers.auth import safe_next
 from oversight_ui.rules_text import RULES
 from oversight_ui.scope import UnknownRole, all_roles, scope_for
@@ -79,3 +82,16 @@ def test_ratios_and_durations_are_rendered_from_integers() -> None:
     ("https://evil.example/", "/"), ("/\\evil", "/"), ("", "/"), (None, "/")])
 def test_redirect_after_sign_in_stays_on_the_site(target: str | None, expected: str) -> None:
     assert safe_next(target) == expected
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_are_quoted() -> None:
+    text, num = Column("purpose", "Purpose"), Column("balance", "Balance", "int")
+    rows = [{"purpose": p, "balance": -3} for p in ("=HYPERLINK(\"http://x\")", "+1", "-1", "@SUM(A1)",
+                                                    "\tx", "\rx", "plain")]
+    parsed = list(csv.reader(io.StringIO(csv_text([text, num], rows), newline="")))
+    assert parsed[0] == ["Purpose", "Balance"]
+    assert [csv_cell(text, r["purpose"]) for r in rows] == [
+        "'=HYPERLINK(\"http://x\")", "'+1", "'-1", "'@SUM(A1)", "'\tx", "'\rx", "plain"]
+    assert [r[0] for r in parsed[1:]] == [csv_cell(text, r["purpose"]) for r in rows]
+    assert {r[1] for r in parsed[1:]} == {"-3"}
+    assert csv_cell(num, -3) == "-3"
