@@ -21,22 +21,23 @@ from oversight_ui.scope import Scope
 
 def summary(db: Session, scope: Scope) -> dict[str, Any]:
     f = ViewFilters()
+    wm = watermark.current(db)
     node_rows = nodes.table(db, scope, f, 100).rows
     by_rule = findings.counts(db, scope)
+    by_recipient = retention.by_recipient(db, scope, f, wm)
     return {
-        "watermark": watermark.current(db),
+        "watermark": wm,
         "findings_by_rule": by_rule,
         "open_findings": sum(r["findings"] for r in by_rule),
         "critical_findings": sum(r["findings"] for r in by_rule if r["severity"] == "critical"),
         "volumes_daily": volumes.daily_totals(db, scope, f, 60),
         "volume_totals": volumes.totals(db, scope, f),
         "reciprocity": reciprocity.latest_month(db, scope),
-        "overdue_deletions": retention.overdue_count(db, scope),
-        "retention_by_recipient": retention.by_recipient(db, scope, f),
+        "overdue_deletions": sum(r["overdue"] for r in by_recipient),
+        "retention_by_recipient": by_recipient,
         "nodes": len(node_rows),
         "broken_chains": [r["party"] for r in node_rows if r["chain_status"] != "ok"],
-        "quarantined": quarantine.table(db, scope, f, 1).total
-        if not scope.aggregates_only else sum(r["messages"] for r in quarantine.table(db, scope, f, 1).rows),
+        "quarantined": quarantine.count(db, scope, f),
     }
 
 

@@ -37,6 +37,11 @@ def _where(scope: Scope, f: ViewFilters) -> Any:
     return and_(*parts)
 
 
+def count(db: Session, scope: Scope, f: ViewFilters) -> int:
+    """How many quarantined messages the scope may know of (joint review included)."""
+    return db.scalar(select(func.count()).select_from(Q).where(_where(scope, f))) or 0
+
+
 def table(db: Session, scope: Scope, f: ViewFilters, page_size: int) -> TableResult:
     where = _where(scope, f)
     if scope.aggregates_only:

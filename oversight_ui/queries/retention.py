@@ -22,7 +22,6 @@ from oversight_ui.queries.common import (
     Column,
     TableResult,
     ViewFilters,
-    any_party_in,
     in_scope,
     offset_of,
     period_clause,
@@ -67,9 +66,9 @@ def _scope(scope: Scope, f: ViewFilters) -> Any:
     return and_(in_scope(scope, f, R.sender, R.recipient), period_clause(R.deadline, f))
 
 
-def by_recipient(db: Session, scope: Scope, f: ViewFilters, wm: datetime | None = None) -> list[dict[str, Any]]:
-    """Open clocks per recipient, split into open / due soon / overdue."""
-    wm = wm if wm is not None else watermark.current(db)
+def by_recipient(db: Session, scope: Scope, f: ViewFilters, wm: datetime | None) -> list[dict[str, Any]]:
+    """Open clocks per recipient, split into open / due soon / overdue against `wm`
+    (the watermark, read once by the caller; None: nothing is due yet)."""
     if wm is None:
         cols = [func.count().label("open"), literal(0).label("due_soon"), literal(0).label("overdue")]
     else:
@@ -102,13 +101,3 @@ def table(db: Session, scope: Scope, f: ViewFilters, page_size: int) -> TableRes
                        empty="No retention clocks in your scope for these filters"
                              + ("" if f.status else " (choose status “deleted” for clocks already closed)")
                              + ".")
-
-
-def overdue_count(db: Session, scope: Scope, wm: datetime | None = None) -> int:
-    wm = wm if wm is not None else watermark.current(db)
-    if wm is None:
-        return 0
-    return db.scalar(select(func.count()).select_from(R).where(
-        any_party_in(scope, R.sender, R.recipient), R.status == "open", R.deadline < wm)) or 0
-
-
