@@ -55,9 +55,11 @@ def act(db: Session, viewer: Viewer, finding_id: str, action: Action, comment: s
     d = findings.detail(db, viewer.scope, finding_id)
     if d is None:
         raise ActionError(404, "No such finding in your scope.")
-    if d["status"] in ("resolved", "closed"):
-        raise ActionError(409, f"The finding is already {d['status']}.")
-    if action == "acknowledged" and d["status"] == "acknowledged":
+    # The status read above may be stale: lock the finding's state row and read it again.
+    status = findings.lock_status(db, finding_id)
+    if status in ("resolved", "closed"):
+        raise ActionError(409, f"The finding is already {status}.")
+    if action == "acknowledged" and status == "acknowledged":
         raise ActionError(409, "The finding is already acknowledged.")
     f = d["finding"]
     now = platform_chain.now_ms()

@@ -143,6 +143,14 @@ def detail(db: Session, scope: Scope, finding_id: str) -> dict[str, Any] | None:
             "resolution": resolution, "actions": list(actions), "rule": rule_text(finding.rule)}
 
 
+def lock_status(db: Session, finding_id: str) -> str | None:
+    """Lock the finding's state row until the transaction ends (SELECT … FOR UPDATE)
+    and return its status as of now, so two supervisors acting on the same finding
+    at once are serialised and the second sees what the first did."""
+    return db.scalar(select(STATUS).select_from(_from()).where(F.finding_id == finding_id)
+                     .with_for_update(of=S.__table__))
+
+
 def record_action(db: Session, finding_id: str, ui_status: str, at: datetime) -> None:
     """Overlay the supervisors' status (acknowledged/closed) on the finding."""
     db.execute(update(S).where(S.finding_id == finding_id)
