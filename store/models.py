@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger, Date, DateTime, Index, Integer, LargeBinary, String, Text, UniqueConstraint, func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -124,6 +125,8 @@ class Finding(Base):
         Index("ix_findings_party_status", "party", "status"),
         Index("ix_findings_rule", "rule"),
         Index("ix_findings_case", "case_id"),
+        Index("ix_findings_ret1_open_key", "key",
+              postgresql_where=text("rule = 'RET-1' AND resolved_at IS NULL")),
     )
 
     finding_id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -163,8 +166,9 @@ class ExchangeVolume(Base):
 class RetentionClock(Base):
     """One retention clock per transfer: `open` until a full deletion by the recipient.
 
-    Overdue = open and `deadline` before the watermark (see the view
-    `retention_clocks_status`); RET-1 findings are in the findings register.
+    `deadline` is for display; the verdict is RET-1. The view
+    `retention_clocks_status` calls a clock overdue when an open RET-1 finding
+    names it (rule 'RET-1', key = transfer_id), due soon against the watermark.
     """
 
     __tablename__ = "retention_clocks"

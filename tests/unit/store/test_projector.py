@@ -78,3 +78,35 @@ def test_findings_feed_the_register_and_node_chain_status() -> None:
     assert d.findings_raised[0]["evidence"] == ["a", "b"]
     assert d.findings_raised[0]["platform_seq"] == 7
     assert d.node_int1["DE"] == [f.finding_id, "urn:ebsp:node:DE/3", 1]
+
+
+def test_an_assessment_read_before_its_transfer_still_moves_the_displayed_deadline() -> None:
+    from tests.spec.builders import World, at
+
+    w = World()
+    w.exchange("US", "DE", at(), transfer_id="T-1", case_id="US-C-2")
+    assessment = w.assess("US", "T-1", at(day=10), review_by=at(day=40))
+    others = [e for e in w.events if e is not assessment]
+    in_order, early = Deltas(), Deltas()
+    p1, p2 = Projector(load_policy(None)), Projector(load_policy(None))
+    for e in w.events:
+        p1.apply(e, in_order)
+    for e in [assessment, *others]:  # the recipient's partition read first
+        p2.apply(e, early)
+    assert in_order.clock_moves == [("T-1", "US", at(day=10), at(day=40))]
+    assert early.clocks["T-1"]["deadline"] == at(day=40)
+    assert not early.clock_moves
+
+
+def test_an_early_assessment_by_another_party_or_after_the_deadline_does_not_move_it() -> None:
+    from tests.spec.builders import World, at
+
+    w = World()
+    t = w.exchange("US", "DE", at(), transfer_id="T-1")
+    by_sender = w.assess("DE", "T-1", at(day=1), review_by=at(day=40))
+    too_late = w.assess("US", "T-1", at(day=20), review_by=at(day=60))
+    d = Deltas()
+    projector = Projector(load_policy(None))
+    for e in [by_sender, too_late, *w.events[:3]]:
+        projector.apply(e, d)
+    assert d.clocks["T-1"]["deadline"] == t.time_ms + 14 * MS_PER_DAY
