@@ -60,8 +60,6 @@ RemedyKind = Literal["access", "rectification", "erasure", "complaint", "redress
 RemedyOutcome = Literal["granted", "partially_granted", "refused", "forwarded"]
 Severity = Literal["info", "warning", "violation", "critical"]
 
-EU_CENTRAL_SYSTEMS: tuple[str, ...] = ("EURODAC", "ECRIS-TCN", "SIS", "VIS", "EES", "ETIAS")
-
 
 class _Data(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
     """Base of every payload: frozen, no unknown fields."""

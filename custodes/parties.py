@@ -24,7 +24,3 @@ NODE_SOURCES: dict[str, str] = {NODE_PREFIX + p: p for p in PARTIES}
 def node_source(party: str) -> str:
     return NODE_PREFIX + party
 
-
-def party_of_source(source: str) -> str | None:
-    """The party code of a node source, or None if it is not a node of §1."""
-    return NODE_SOURCES.get(source)

@@ -20,7 +20,6 @@ from typing import Any, get_args
 
 from custodes.events import Purpose
 from custodes.parties import PARTIES
-from custodes.timefmt import MS_PER_DAY
 
 PURPOSES: frozenset[str] = frozenset(get_args(Purpose))
 _DATABASE_ID = re.compile(r"[A-Z0-9][A-Z0-9_.-]*")
@@ -69,17 +68,12 @@ class PartyPolicy:
     remedy_deadline_days: int
     remedy_extension_days: int
 
-    def ms(self, days: int) -> int:
-        """Days as milliseconds (§4: days are 86,400-second spans)."""
-        return days * MS_PER_DAY
-
 
 class Policy:
     """Defaults plus per-party views; `for_party` of a party without overrides is the default."""
 
     def __init__(self, values: dict[str, Any], overrides: dict[str, dict[str, Any]], origin: str):
         self.origin = origin
-        self.overrides = overrides  # {party: {attribute: value}}, as given
         self.default = PartyPolicy(**values)
         self._views = {p: PartyPolicy(**{**values, **o}) for p, o in overrides.items()}
 

@@ -75,10 +75,6 @@ class NodeKey:
                 party.encode(), key_id.encode(), seed)).digest()
         return cls(party, key_id, Ed25519PrivateKey.from_private_bytes(seed))
 
-    @property
-    def public_key_b64(self) -> str:
-        return base64.b64encode(self.public_key_bytes).decode("ascii")
-
     def sign_head(self, head_hash_hex: str) -> str:
         """Base64 Ed25519 signature over the 32 raw bytes of a hex head hash."""
         digest = bytes.fromhex(head_hash_hex)

@@ -49,10 +49,6 @@ class Trust:
         """{party: (key_id, raw public key)}, a copy."""
         return dict(self._nodes)
 
-    def key_id(self, party: str) -> str | None:
-        entry = self._nodes.get(party)
-        return entry[0] if entry else None
-
     def verify_checkpoint(
         self, party: str, key_id: str, head_hash_hex: str, signature_b64: str
     ) -> str | None:

@@ -37,12 +37,3 @@ def ensure_port_free(host: str, port: int, service: str) -> None:
             f"program that does not answer as {service}. Find it with "
             f"`ss -ltnp 'sport = :{port}'` and stop it, then run `custodes stack up` again."
         )
-
-
-def accepts_connections(host: str, port: int, timeout: float = 1.0) -> bool:
-    """True when something listens on `host:port`."""
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False

@@ -24,7 +24,7 @@ def test_the_same_seed_gives_the_same_key_and_signatures() -> None:
     b = NodeKey.from_seed("DE", "DE-sim-1", b"run-42")
     assert a.public_key_bytes == b.public_key_bytes
     assert a.sign_head("ab" * 32) == b.sign_head("ab" * 32)  # Ed25519 is deterministic
-    assert NodeKey.from_seed("US", "US-sim-1", b"run-42").public_key_b64 != a.public_key_b64
+    assert NodeKey.from_seed("US", "US-sim-1", b"run-42").public_key_bytes != a.public_key_bytes
     assert NodeKey.from_seed("DE", "k", bytes(32)).public_key_bytes != \
         NodeKey.from_seed("DE", "k", bytes(31)).public_key_bytes
 
