@@ -16,13 +16,13 @@ import time
 from typing import Any
 
 import faust
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaConsumer
 from kafka import TopicPartition as KafkaTP
 
 from processors.live import faust_agents, faust_timers, faust_topics
 from processors.live.faust_app import create_app
 from processors.live.outbox import Outbox
-from processors.live.pipeline import Pipeline, Record
+from processors.live.pipeline import Record
 from processors.live.progress import Progress
 from processors.live.rebuild import open_pipeline
 from processors.live.runner import KafkaRunner
@@ -36,10 +36,6 @@ def app_id_for(consumer: str, topic: str) -> str:
 
 
 class FaustRunner(KafkaRunner):
-    pipeline: Pipeline
-    outbox: Outbox
-    progress: Progress
-
     def run(self) -> int:
         cfg = self.cfg
         migrate(cfg.database_url)
@@ -50,8 +46,7 @@ class FaustRunner(KafkaRunner):
         lag = KafkaConsumer(bootstrap_servers=cfg.bootstrap, group_id=None,
                             enable_auto_commit=False,
                             client_id=f"custodes-process-{cfg.consumer}-lag")
-        producer = KafkaProducer(bootstrap_servers=cfg.bootstrap, acks="all", linger_ms=5,
-                                 retries=10, client_id=f"custodes-process-{cfg.consumer}")
+        producer = self._producer()
         self.outbox = Outbox(self.conn, producer, cfg.findings_topic, cfg.quarantine_topic)
         self.progress = Progress(self.log, lag, cfg.events_topic)
         self.executor = concurrent.futures.ThreadPoolExecutor(1, "custodes-sink")
@@ -128,25 +123,23 @@ class FaustRunner(KafkaRunner):
             self._stopping = asyncio.ensure_future(self.worker.stop())
 
     # --- the sink: one thread, the plain runner's store and outbox -----------------------
-    def _batch(self, records: list[Record]) -> None:
+    def _batch(self, records: list[Record]) -> bool:
+        """Process and commit one batch; True when something was stored (and published)."""
         batch = self.pipeline.process(records)
-        if batch.records or batch.platform_outputs:
-            t0 = time.monotonic()
-            self._store(batch)
-            self.stored = dict(self.pipeline.positions)
-            if self.on_commit is not None:
-                self.on_commit(batch, time.time(), records)
-            self.outbox.conn = self.conn
-            self._publish(self.outbox)
-            self.progress.batch(batch, time.monotonic() - t0, self.pipeline)
+        stored = bool(batch.records or batch.platform_outputs)
+        if stored:
+            self._commit(batch, records)
             self.idle_since = time.monotonic()
         self.progress.tick(self.pipeline)
+        return stored
 
     def _tick(self) -> bool:
         """One tick; True when asked to exit once idle and caught up."""
-        self._batch([])  # outputs a rebuild decided, watermark: stored even without records
-        self.outbox.conn = self.conn
-        self._publish(self.outbox)
+        # Outputs a rebuild decided, the watermark: stored even without records. When
+        # nothing was stored, publish anyway: the outbox's retry after a broker outage.
+        if not self._batch([]):
+            self.outbox.conn = self.conn
+            self._publish(self.outbox)
         wait = self.cfg.exit_when_idle_s
         if wait is None or time.monotonic() - self.idle_since <= wait:
             return False

@@ -46,6 +46,10 @@ class RunnerConfig:
 
 
 class KafkaRunner:
+    pipeline: Pipeline
+    outbox: Outbox
+    progress: Progress
+
     def __init__(self, cfg: RunnerConfig, log: Callable[[str], None],
                  stop: threading.Event | None = None) -> None:
         self.cfg, self.log = cfg, log
@@ -95,7 +99,22 @@ class KafkaRunner:
                 self.conn = None
                 time.sleep(0.5)
 
+    def _commit(self, batch: Batch, records: list[Record]) -> None:
+        """Store a batch, publish what it produced, count it: the same step for both runners."""
+        t0 = time.monotonic()
+        self._store(batch)
+        self.stored = dict(self.pipeline.positions)  # what PostgreSQL now holds
+        if self.on_commit is not None:
+            self.on_commit(batch, time.time(), records)
+        self.outbox.conn = self.conn
+        self._publish(self.outbox)
+        self.progress.batch(batch, time.monotonic() - t0, self.pipeline)
+
     # --- kafka --------------------------------------------------------------------
+    def _producer(self) -> KafkaProducer:
+        return KafkaProducer(bootstrap_servers=self.cfg.bootstrap, acks="all", linger_ms=5,
+                             retries=10, client_id=f"custodes-process-{self.cfg.consumer}")
+
     def _assign(self, consumer: KafkaConsumer, positions: dict[tuple[str, int], int],
                 known: set[int]) -> set[int]:
         parts = consumer.partitions_for_topic(self.cfg.events_topic) or set()
@@ -130,18 +149,18 @@ class KafkaRunner:
         cfg = self.cfg
         migrate(cfg.database_url)
         self.conn = self._connect()
-        pipeline: Pipeline = open_pipeline(self.conn, consumer=cfg.consumer, policy=cfg.policy,
-                                           trust=cfg.trust, nodes=cfg.nodes,
-                                           progress=self.log)
+        self.pipeline = pipeline = open_pipeline(self.conn, consumer=cfg.consumer,
+                                                 policy=cfg.policy, trust=cfg.trust,
+                                                 nodes=cfg.nodes, progress=self.log)
         consumer = KafkaConsumer(
             bootstrap_servers=cfg.bootstrap, group_id=None, enable_auto_commit=False,
             auto_offset_reset="earliest", max_poll_records=cfg.batch_size,
             fetch_max_bytes=32 * 1024 * 1024, max_partition_fetch_bytes=4 * 1024 * 1024,
             client_id=f"custodes-process-{cfg.consumer}")
-        producer = KafkaProducer(bootstrap_servers=cfg.bootstrap, acks="all", linger_ms=5,
-                                 retries=10, client_id=f"custodes-process-{cfg.consumer}")
-        outbox = Outbox(self.conn, producer, cfg.findings_topic, cfg.quarantine_topic)
-        progress = Progress(self.log, consumer, cfg.events_topic)
+        producer = self._producer()
+        self.outbox = outbox = Outbox(self.conn, producer, cfg.findings_topic,
+                                      cfg.quarantine_topic)
+        self.progress = progress = Progress(self.log, consumer, cfg.events_topic)
         known: set[int] = set()
         last_assign = 0.0
         idle_since = time.monotonic()
@@ -156,13 +175,7 @@ class KafkaRunner:
                 records = self._poll(consumer)
                 batch = pipeline.process(records)
                 if batch.records or batch.platform_outputs:
-                    t0 = time.monotonic()
-                    self._store(batch)
-                    if self.on_commit is not None:
-                        self.on_commit(batch, time.time(), records)
-                    outbox.conn = self.conn
-                    self._publish(outbox)
-                    progress.batch(batch, time.monotonic() - t0, pipeline)
+                    self._commit(batch, records)
                     idle_since = time.monotonic()
                 elif cfg.exit_when_idle_s is not None and \
                         time.monotonic() - idle_since > cfg.exit_when_idle_s:
