@@ -83,6 +83,28 @@ class Cases:
         self.eu_nodes = tuple(p for p in EU_PARTIES if p in nodes)
         self.eu_weights = [cfg.traffic.weights[p] for p in self.eu_nodes]
         self.scale = scale
+        self.purposes = self._purposes(nodes)
+
+    def _purposes(self, nodes: tuple[str, ...]) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+        """Per party: (allowed purposes, prohibited purposes), sorted, for drawing by index.
+
+        Also checks, once for every simulated party, that the policy leaves
+        compliant queries possible; a ValueError names every party it does not.
+        """
+        out, problems = {}, []
+        for party in nodes:
+            pol = self.pol(party)
+            if pol.max_queries_per_officer_hour < 1:
+                problems.append(f"{party}: systematic.max_queries_per_officer_hour is "
+                                f"{pol.max_queries_per_officer_hour}, no officer may query")
+            if not pol.purposes_allowed:
+                problems.append(f"{party}: purposes.allowed is empty, no query is lawful")
+            out[party] = (tuple(sorted(pol.purposes_allowed)),
+                          tuple(sorted(PURPOSES - pol.purposes_allowed)))
+        if problems:
+            raise ValueError("the policy leaves nothing compliant to simulate for "
+                             + "; ".join(problems))
+        return out
 
     # --- helpers ------------------------------------------------------------
     def u(self, lo_s: float, hi_s: float) -> int:
@@ -128,21 +150,15 @@ class Cases:
         w.last_case[req] = case_id
         pur1, sys1, int1 = self.draw("PUR-1", req), self.draw("SYS-1", req), self.draw("INT-1", req)
         if officer is None:
-            if pol.max_queries_per_officer_hour < 1:
-                raise ValueError(f"policy allows no queries per officer for {req}: nothing compliant to simulate")
             officer = self.roster(req).assign(t, pol.max_queries_per_officer_hour, rng)
         encounter, purpose, _ = ENCOUNTERS[rng.randrange(len(ENCOUNTERS))]
-        allowed = sorted(pol.purposes_allowed)
-        if not allowed:
-            raise ValueError(f"policy allows no purpose for {req}: nothing compliant to simulate")
+        allowed, bad = self.purposes[req]
         if purpose not in pol.purposes_allowed:
             purpose = allowed[rng.randrange(len(allowed))]
         marks: list[Any] = []
-        if pur1:
-            bad = sorted(PURPOSES - pol.purposes_allowed)
-            if bad:
-                purpose = bad[rng.randrange(len(bad))]
-                marks.append(("truth", violation("PUR-1", qid, req, case_id, t)))
+        if pur1 and bad:
+            purpose = bad[rng.randrange(len(bad))]
+            marks.append(("truth", violation("PUR-1", qid, req, case_id, t)))
         records, justification = 1, JUSTIFICATIONS[rng.randrange(len(JUSTIFICATIONS))]
         if sys1:
             if rng.random() < 0.5:

@@ -151,7 +151,11 @@ def run(args: argparse.Namespace) -> int:
     for chain in chains.values():
         chain.validate = args.validate
 
-    sim = Simulation(cfg, policy, rates, world, chains, args.scale)
+    try:
+        sim = Simulation(cfg, policy, rates, world, chains, args.scale)
+    except ValueError as exc:  # e.g. a policy under which no query is compliant
+        print(f"custodes simulate: {args.policy or 'default policy'}: {exc}", file=err)
+        return 2
     try:
         sink: Sink
         if to_kafka:

@@ -48,6 +48,7 @@ class Simulation:
         self, cfg: SimConfig, policy: Policy, rates: InjectionRates, world: World,
         chains: dict[str, NodeChain], scale: float,
     ) -> None:
+        """ValueError if the policy leaves a simulated party no compliant query (checked once)."""
         self.cfg = cfg
         self.policy = policy
         self.rates = rates

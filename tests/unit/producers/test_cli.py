@@ -43,3 +43,17 @@ def test_sigint_stops_cleanly_with_final_checkpoints_and_saved_state(tmp_path):
     assert max(e.time_ms for e in events) == horizon.pop()
     assert chain_breaks(events, load_trust(tmp_path / "run.trust.toml")) == []
     assert (state / "world.json").is_file() and (tmp_path / "run.truth.jsonl").is_file()
+
+
+def test_a_policy_that_allows_no_purpose_is_refused_before_anything_is_written(tmp_path):
+    policy, out = tmp_path / "policy.toml", tmp_path / "run.jsonl"
+    policy.write_text("[parties.DE.purposes]\nallowed = []\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "custodes.cli", "simulate", "--duration", "1d", "--scale", "0.01",
+         "--nodes", "US,DE", "--config", "producers/config/test.toml", "--policy", str(policy),
+         "--out", str(out), "--state-dir", str(tmp_path / "state")],
+        cwd=ROOT, capture_output=True, text=True, check=False)
+    assert done.returncode == 2, done.stderr
+    assert "DE: purposes.allowed is empty" in done.stderr and str(policy) in done.stderr
+    assert "Traceback" not in done.stderr
+    assert list(tmp_path.iterdir()) == [policy]
