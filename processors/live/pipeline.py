@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from custodes.codec import Rejection, decode
-from custodes.events import Event
+from custodes.events import Event, FindingRaised
 from custodes.timefmt import parse_ms
 from processors.core.engine import Engine
 from processors.core.integrity import Seen
@@ -120,8 +120,7 @@ class Pipeline:
     def emit(self, outputs: list[Output], batch: Batch) -> None:
         """Chain and project each output not already stored (ids are raised/resolved once)."""
         for out in outputs:
-            known = self.known_raised if out.__class__.__name__ == "FindingRaised" \
-                else self.known_resolved
+            known = self.known_raised if type(out) is FindingRaised else self.known_resolved
             if out.finding_id in known:
                 continue
             known.add(out.finding_id)

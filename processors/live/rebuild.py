@@ -69,7 +69,5 @@ def open_pipeline(conn: Any, *, consumer: str, policy: Any, trust: Any | None,
                         positions=positions, ingest_no=last_no + 1, known_raised=known_raised,
                         known_resolved=known_resolved, watermark_ms=stored_wm,
                         watermark=watermark)
-    pipeline.pending = [o for o in pending
-                        if o.finding_id not in (known_raised if o.__class__.__name__ ==
-                                                "FindingRaised" else known_resolved)]
+    pipeline.pending = pending  # Pipeline.emit drops what is already stored
     return pipeline
