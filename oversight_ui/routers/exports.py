@@ -67,6 +67,18 @@ def replay_command(since: date | None, until: date | None, has_trust: bool, has_
     return shlex.join(args)
 
 
+def partial_note(scoped: bool, has_since: bool) -> str:
+    """Why a replay of a partial bundle reports INT-1 that the platform did not."""
+    if not (scoped or has_since):
+        return ""
+    why = " and ".join(w for w, on in (("limited to the scope's parties", scoped),
+                                       ("starts at `since`", has_since)) if on)
+    return ("\nPARTIAL RECORD: this bundle is " + why + ". Node chains in it may start mid-way "
+            "or have gaps (events outside the scope or before `since` are left out), so a "
+            "replay reports INT-1 (broken chain) findings for them that are artefacts of the "
+            "export, not of the record. Judge INT-1 only on a full, unscoped bundle.\n")
+
+
 def _day(name: str, value: str | None) -> date | None:
     """A `YYYY-MM-DD` query value; empty means no bound (the form sends empty fields)."""
     if value is None or not value.strip():
@@ -107,6 +119,7 @@ def audit_bundle(request: Request, ctx: CtxDep, since_text: Annotated[str | None
             + ("" if trust and trust.is_file() else
                "trust file: not configured on this server (set CUSTODES_TRUST); "
                "signature checks need the nodes' trust file.\n")
+            + partial_note(ctx.scope.party_list() is not None, since is not None)
             + "\nRe-audit with:\n\n    " + cmd + "\n"))
     tmp.close()
     ctx.record("export.audit-bundle", filters, count)

@@ -154,6 +154,7 @@ def test_audit_bundle_replays_the_scope(conn, user_client) -> None:
     replay = z.read("REPLAY.txt").decode()
     assert ("custodes audit replay --events events.jsonl --horizon 2026-04-01T00:00:00.000Z "
             "--findings-out findings.jsonl") in replay
+    assert "PARTIAL RECORD" not in replay  # the full record: INT-1 in its replay is real
 
 
 def test_scoped_auditor_bundle_holds_only_its_party(user_client) -> None:
@@ -162,6 +163,14 @@ def test_scoped_auditor_bundle_holds_only_its_party(user_client) -> None:
     events = [orjson.loads(x) for x in z.read("events.jsonl").splitlines()]
     assert events and all(SECRET_CASE not in x.decode() for x in z.read("events.jsonl").splitlines())
     assert {e["source"] for e in events} <= {"urn:ebsp:node:DE", "urn:ebsp:node:US"}
+    replay = z.read("REPLAY.txt").decode()
+    assert "PARTIAL RECORD" in replay and "limited to the scope's parties" in replay and "INT-1" in replay
+
+
+def test_a_bundle_with_since_warns_of_false_int1_on_replay(user_client) -> None:
+    resp = user_client("auditor").get("/export/audit-bundle.zip?since=2026-03-15")
+    replay = zipfile.ZipFile(io.BytesIO(resp.content)).read("REPLAY.txt").decode()
+    assert "PARTIAL RECORD" in replay and "starts at `since`" in replay and "INT-1" in replay
 
 
 def test_long_lists_are_paginated(factory, user_client) -> None:
