@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from custodes.codec import encode
 from custodes.policy import load_policy
+from custodes.settings import Settings
 from custodes.signing import NodeChain
 from custodes.timefmt import parse_ms
 from producers.config import injection_profile, load_config, parse_duration_ms
@@ -100,7 +101,7 @@ def main() -> int:
     ap.add_argument("--duration", default="3h")
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--config", default=None, help="config merged over the default (e.g. fast.toml)")
-    ap.add_argument("--bootstrap-servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092"))
+    ap.add_argument("--bootstrap-servers", default=Settings.from_env().kafka_bootstrap_servers)
     ap.add_argument("--compression", default="none")
     ap.add_argument("--linger-ms", type=int, default=20)
     ap.add_argument("--batch-size", type=int, default=512 * 1024)

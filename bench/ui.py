@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from custodes.canonical import ZERO_HASH
 from custodes.parties import EU_PARTIES, US, node_source
+from custodes.settings import EVENTS_TOPIC
 from custodes.timefmt import MS_PER_DAY, format_ms, parse_ms
 
 START = parse_ms("2025-01-01T00:00:00.000Z")
@@ -81,7 +82,7 @@ class Gen:
         self.ingest += 1
         parties = sorted({party, *(v for k, v in data.items() if k in (
             "requesting_party", "requested_party", "responding_party", "sender", "recipient", "party"))})
-        return (self.ingest, "ebsp.events.v1", 0, self.ingest, source, party, seq + 1, ev["id"], type_,
+        return (self.ingest, EVENTS_TOPIC, 0, self.ingest, source, party, seq + 1, ev["id"], type_,
                 t, ts(t), h, prev, data.get("case_id"), parties, "accepted", canonical)
 
     def rows(self) -> Any:
@@ -199,7 +200,7 @@ def fill(url: str, n_events: int) -> dict[str, Any]:
                       "FROM STDIN") as cp:
             for i in range(max(10, n_events // 1000)):
                 p = EU_PARTIES[i % len(EU_PARTIES)]
-                cp.write_row(("ebsp.events.v1", 0, i, p, "e30=", "invalid", "type: missing", node_source(p)))
+                cp.write_row((EVENTS_TOPIC, 0, i, p, "e30=", "invalid", "type: missing", node_source(p)))
         with cur.copy("COPY node_health (party, source, last_seq, last_event_time, last_checkpoint_seq, "
                       "last_checkpoint_time, events, chain_status) FROM STDIN") as cp:
             for p, (seq, _h, last) in g.heads.items():

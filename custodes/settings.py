@@ -13,12 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_KAFKA = "127.0.0.1:19092"
-DEFAULT_DATABASE_URL = "postgresql+psycopg://custodes:custodes@127.0.0.1:15432/custodes"
+# The default addresses are the local stack's (`custodes stack up`), and the topic
+# names are defined with it: custodes.stack.layout is their one source.
+from custodes.stack.layout import DATABASE_URL as DEFAULT_DATABASE_URL
+from custodes.stack.layout import EVENTS_TOPIC, FINDINGS_TOPIC, QUARANTINE_TOPIC
+from custodes.stack.layout import KAFKA_BOOTSTRAP as DEFAULT_KAFKA
+
 DEFAULT_STATE_DIR = ".local/state"
-EVENTS_TOPIC = "ebsp.events.v1"
-FINDINGS_TOPIC = "ebsp.findings.v1"
-QUARANTINE_TOPIC = "ebsp.quarantine.v1"
 
 # Every environment variable Settings reads (docker-compose and docs list exactly these).
 ENV_VARS: tuple[str, ...] = (

@@ -3,13 +3,20 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import shlex
 import sys
 from typing import Any
 
+from custodes.settings import Settings
 from custodes.stack.errors import StackError
-from custodes.stack.layout import SMOKE_TOPIC, find_layout, stack_env
+from custodes.stack.layout import (
+    HOST,
+    KAFKA_BOOTSTRAP,
+    PG_PORT,
+    SMOKE_TOPIC,
+    find_layout,
+    stack_env,
+)
 from custodes.stack.progress import Progress
 
 NOT_RUNNING = 3
@@ -19,7 +26,7 @@ def register(subparsers: Any) -> None:
     stack = subparsers.add_parser(
         "stack", help="start, stop and inspect the local Kafka and PostgreSQL",
         description="The local services every Custodes process needs: a Kafka broker on "
-        "127.0.0.1:19092 and PostgreSQL on 127.0.0.1:15432, state kept in .local/.",
+        f"{KAFKA_BOOTSTRAP} and PostgreSQL on {HOST}:{PG_PORT}, state kept in .local/.",
     )
     stack.set_defaults(func=lambda _args: _usage(stack))
     actions = stack.add_subparsers(dest="stack_action", metavar="ACTION")
@@ -137,9 +144,9 @@ def _smoke(args: argparse.Namespace) -> int:
     from custodes.stack.smoke import run_smoke  # SQLAlchemy only when asked for
 
     _quiet_kafka_client()
-    env = {**stack_env(), **{k: v for k, v in os.environ.items() if k in stack_env()}}
+    settings = Settings.from_env()  # the local stack unless the environment says otherwise
     try:
-        result = run_smoke(env["KAFKA_BOOTSTRAP_SERVERS"], env["DATABASE_URL"], args.topic)
+        result = run_smoke(settings.kafka_bootstrap_servers, settings.database_url, args.topic)
     except (KafkaError, SQLAlchemyError, OSError, TimeoutError) as error:
         return _fail("smoke", error)
     row = result.row

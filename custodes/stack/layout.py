@@ -1,8 +1,9 @@
-"""What runs where in the local stack: addresses, topics, directories, env names.
+"""What runs where in the local stack: addresses, topics, directories.
 
-One place for these facts: the stack commands, the test fixtures, the
-docker-compose check and the docs all read them from here. Ports are fixed
-(not configurable) because several checkouts on one machine share one stack.
+One place for these facts: the stack commands, the settings' defaults
+(`custodes.settings`), the test fixtures and the docker-compose check all read
+them from here. Ports are fixed (not configurable) because several checkouts
+on one machine share one stack.
 """
 from __future__ import annotations
 
@@ -24,23 +25,21 @@ DATABASE_URL = (
     f"postgresql+psycopg://{PG_USER}:{PG_PASSWORD}@{HOST}:{PG_PORT}/{PG_DATABASE}"
 )
 
-#: The environment variables every Custodes process reads to find its services.
-ENV_VARS: tuple[str, ...] = ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")
+#: Topics of SPEC §2 (before `CUSTODES_TOPIC_PREFIX`, see `custodes.settings`).
+EVENTS_TOPIC = "ebsp.events.v1"
+FINDINGS_TOPIC = "ebsp.findings.v1"
+QUARANTINE_TOPIC = "ebsp.quarantine.v1"
 
-#: Topics of SPEC §2, created by `custodes stack up`, with their partition counts.
-TOPICS: dict[str, int] = {
-    "ebsp.events.v1": 4,
-    "ebsp.findings.v1": 1,
-    "ebsp.quarantine.v1": 1,
-}
+#: The topics `custodes stack up` creates, with their partition counts.
+TOPICS: dict[str, int] = {EVENTS_TOPIC: 4, FINDINGS_TOPIC: 1, QUARANTINE_TOPIC: 1}
 
 #: Where `custodes stack smoke` sends its probe (never the node-events topic).
 SMOKE_TOPIC = "custodes.stack.smoke"
 
 
 def stack_env() -> dict[str, str]:
-    """The environment a process needs to reach the local stack."""
-    return dict(zip(ENV_VARS, (KAFKA_BOOTSTRAP, DATABASE_URL), strict=True))
+    """The environment variables (read by `custodes.settings`) that point at the local stack."""
+    return {"KAFKA_BOOTSTRAP_SERVERS": KAFKA_BOOTSTRAP, "DATABASE_URL": DATABASE_URL}
 
 
 @dataclass(frozen=True)

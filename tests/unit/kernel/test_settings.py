@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from custodes.settings import ENV_VARS, Settings
+from custodes.stack.layout import TOPICS, stack_env
 
 
 def test_defaults_point_at_the_local_stack() -> None:
@@ -13,6 +14,13 @@ def test_defaults_point_at_the_local_stack() -> None:
     assert (s.events_topic, s.findings_topic, s.quarantine_topic) == \
         ("ebsp.events.v1", "ebsp.findings.v1", "ebsp.quarantine.v1")
     assert (s.policy_path, s.trust_path, s.state_dir) == (None, None, Path(".local/state"))
+
+
+def test_the_stack_creates_the_topics_and_exports_variables_the_settings_use() -> None:
+    s = Settings.from_env({})
+    assert set(TOPICS) == {s.events_topic, s.findings_topic, s.quarantine_topic}
+    assert set(stack_env()) <= set(ENV_VARS)
+    assert Settings.from_env(stack_env()) == s
 
 
 def test_every_variable_is_read() -> None:
