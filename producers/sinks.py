@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-HEADERS = [("content-type", b"application/cloudevents+json")]
+from custodes.wire import HEADERS
 
 
 class Sink(Protocol):
