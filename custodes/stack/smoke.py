@@ -17,6 +17,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, Text, create_engine, select
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
+from custodes import wire
 from custodes.stack.kafka_admin import ensure_topics
 
 SCHEMA = "stack_smoke"
@@ -53,7 +54,7 @@ def run_smoke(bootstrap: str, database_url: str, topic: str, timeout_s: float = 
     try:
         sent = producer.send(
             topic, key=b"smoke", value=json.dumps(event).encode(),
-            headers=[("content-type", b"application/cloudevents+json")],
+            headers=wire.HEADERS,
         ).get(timeout=timeout_s)
     finally:
         producer.close()
