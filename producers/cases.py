@@ -209,14 +209,8 @@ class Cases:
 
     def reciprocity_allows(self, sender: str, recipient: str, tt: int) -> bool:
         eu = recipient if sender == US else sender
-        month = month_of(tt)
         ledger = self.w.ledger
-        entry = ledger.months.get((eu, month))
-        if entry is None:
-            suppress = ""
-            if self.draw("REC-1", eu):
-                suppress = "a" if self.rng.random() < 0.5 else "b"
-            entry = ledger.months[(eu, month)] = [0, 0, suppress]
+        entry = ledger.entry(eu, month_of(tt), lambda: self.draw("REC-1", eu), self.rng)
         p = self.pol(eu)
         side = "a" if sender == eu else "b"
         return ledger.allow(entry, side, p.reciprocity_min_volume, p.reciprocity_min_ratio_permille)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from custodes.canonical import canonical_bytes
-from custodes.parties import US, node_source
+from custodes.parties import US
 from custodes.policy import Policy
 from custodes.signing import NodeChain
 from custodes.timefmt import MS_PER_DAY, next_month_start_ms
@@ -34,7 +34,6 @@ class RunResult:
     """What a run did: the horizon (final checkpoint time), counts, and whether it was stopped."""
 
     horizon_ms: int
-    emitted: dict[str, int]
     events: int
     stopped: bool
     wall_s: float
@@ -127,7 +126,7 @@ class Simulation:
         w.clock = horizon
         if progress is not None:
             progress(horizon, self.events)
-        return RunResult(horizon_ms=horizon, emitted=dict(w.emitted), events=self.events,
+        return RunResult(horizon_ms=horizon, events=self.events,
                          stopped=stopped, wall_s=time.monotonic() - wall0,
                          truth=self.truth(horizon))
 
@@ -231,10 +230,3 @@ class Simulation:
                     a, b, p.reciprocity_min_volume, p.reciprocity_min_ratio_permille):
                 out.append(violation("REC-1", key, eu if a < b else US, None, due))
         return out
-
-
-def new_chains(keys: dict[str, Any]) -> dict[str, NodeChain]:
-    return {party: NodeChain(key) for party, key in keys.items()}
-
-
-__all__ = ["RunResult", "Simulation", "new_chains", "node_source"]

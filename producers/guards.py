@@ -10,6 +10,7 @@ simulation state can be saved and a restarted run continues exactly.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Any
 
 from custodes.timefmt import MS_PER_HOUR
@@ -79,13 +80,17 @@ class ReciprocityLedger:
         # (party, "YYYY-MM") -> [a, b, suppressed direction: "" | "a" | "b"]
         self.months: dict[tuple[str, str], list[Any]] = {}
 
-    def entry(self, party: str, month: str, inject_rate: float, rng: random.Random) -> list[Any]:
+    def entry(self, party: str, month: str, draw: Callable[[], bool],
+              rng: random.Random) -> list[Any]:
+        """The month's counts; on first touch `draw()` decides a REC-1 injection, `rng` its side.
+
+        Drawing when the month is first touched keeps the run deterministic for a seed.
+        """
         key = (party, month)
         e = self.months.get(key)
         if e is None:
-            # Draw the injection when the month is first touched: deterministic for a seed.
             suppress = ""
-            if rng.random() < inject_rate:
+            if draw():
                 suppress = "a" if rng.random() < 0.5 else "b"
             e = self.months[key] = [0, 0, suppress]
         return e

@@ -26,6 +26,19 @@ def test_ledger_suppresses_one_direction_in_an_injected_month():
     assert entry[:2] == [30, 0] and not balanced(30, 0, 20, 500)
 
 
+def test_ledger_draws_a_months_injection_once_when_the_month_is_first_touched():
+    ledger, draws = ReciprocityLedger(), []
+
+    def draw() -> bool:
+        draws.append(1)
+        return True
+
+    entry = ledger.entry("DE", "2026-01", draw, random.Random(1))
+    assert entry[2] in ("a", "b") and entry[:2] == [0, 0]
+    assert ledger.entry("DE", "2026-01", draw, random.Random(2)) is entry and len(draws) == 1
+    assert ledger.entry("DE", "2026-02", lambda: False, random.Random(1))[2] == ""
+
+
 @given(st.integers(1, 30), st.integers(1, 10), st.integers(0, 400), st.integers(0, 2**32))
 def test_roster_never_gives_an_officer_more_than_the_limit_in_an_hour(limit, pool, n, seed):
     roster, rng = OfficerRoster("US", pool), random.Random(seed)
