@@ -89,9 +89,25 @@ class Rejection(msgspec.Struct, frozen=True, kw_only=True):
     seq: int | None = None
 
 
+_ID_NS = ID_NAMESPACE.bytes
+_sha1 = hashlib.sha1
+
+
 def default_id(source: str, seq: int) -> str:
-    """The id `build` gives an event: the same (source, seq) always gives the same id."""
-    return str(uuid.uuid5(ID_NAMESPACE, f"{source}/{seq}"))
+    """The id `build` gives an event: `str(uuid.uuid5(ID_NAMESPACE, f"{source}/{seq}"))`.
+
+    The same (source, seq) always gives the same id. Written out instead of
+    calling `uuid.uuid5`, whose object churn costs ~4x as much on the
+    simulators' hot path: uuid5 (RFC 4122 §4.3) is SHA-1 over the namespace's
+    16 bytes and the name's UTF-8, truncated to 16 bytes, with the version
+    nibble set to 5 and the variant bits to 10; `str(UUID)` is the 32 hex
+    digits grouped 8-4-4-4-12.
+    """
+    b = bytearray(_sha1(_ID_NS + f"{source}/{seq}".encode()).digest()[:16])
+    b[6] = b[6] & 0x0F | 0x50
+    b[8] = b[8] & 0x3F | 0x80
+    x = b.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
 
 
 def timestamp_error(text: object) -> str | None:

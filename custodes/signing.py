@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from custodes.canonical import ZERO_HASH, canonical_bytes
-from custodes.codec import ID_NAMESPACE, build
+from custodes.codec import build, default_id
 from custodes.events import CHECKPOINT_TYPE, Event, NodeCheckpoint
 from custodes.files import atomic_write, toml_string
 from custodes.parties import PARTIES, node_source
@@ -116,24 +116,7 @@ class NodeKey:
             raise ValueError(f"{path}: {exc}") from None
 
 
-_NS = ID_NAMESPACE.bytes
-_sha1 = hashlib.sha1
 _sha256 = hashlib.sha256
-
-
-def event_id(source: str, seq: int) -> str:
-    """`codec.default_id(source, seq)` without the `uuid` module's object churn.
-
-    uuid5 (RFC 4122 §4.3) is SHA-1 over the namespace's 16 bytes and the
-    name's UTF-8, truncated to 16 bytes, with the version nibble set to 5 and
-    the variant bits to 10; `str(UUID)` is the 32 hex digits grouped 8-4-4-4-12.
-    Doing exactly that here gives the same text at ~1/4 of the cost.
-    """
-    b = bytearray(_sha1(_NS + f"{source}/{seq}".encode()).digest()[:16])
-    b[6] = b[6] & 0x0F | 0x50
-    b[8] = b[8] & 0x3F | 0x80
-    x = b.hex()
-    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
 
 
 _minute_text: dict[int, str] = {}
@@ -263,7 +246,7 @@ class NodeChain:
             self._check_time(time_ms)
         seq, source = self.seq + 1, self.source
         wire = {
-            "specversion": "1.0", "id": event_id(source, seq), "source": source, "type": type_,
+            "specversion": "1.0", "id": default_id(source, seq), "source": source, "type": type_,
             "time": time_text(time_ms), "datacontenttype": "application/json", "seq": seq,
             "prevhash": self.head_hash, "data": data,
         }

@@ -3,13 +3,16 @@
 `_time_ms` answers from caches of validated minute prefixes and "SS.mmmZ"
 tails, and a prevhash the codec has itself just computed skips the regex.
 Whatever is (or is not) in those caches, the verdict, the reason and the
-event must be those of the long way round.
+event must be those of the long way round. `default_id` is uuid5 written out
+by hand, and must be exactly `uuid.uuid5`.
 """
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -89,3 +92,15 @@ def test_a_chained_prevhash_is_accepted_from_the_cache_and_a_bad_one_still_rejec
         wire["prevhash"] = "A" + wire["prevhash"][1:]
         out = codec.decode(json.dumps(wire).encode())
         assert isinstance(out, codec.Rejection) and out.field == "prevhash"
+
+
+@settings(max_examples=500)
+@given(st.text(max_size=40), st.integers(min_value=1, max_value=2**63 - 1))
+def test_default_id_is_uuid5(source: str, seq: int) -> None:
+    try:
+        expected = str(uuid.uuid5(codec.ID_NAMESPACE, f"{source}/{seq}"))
+    except UnicodeEncodeError:  # lone surrogates: neither can encode them
+        with pytest.raises(UnicodeEncodeError):
+            codec.default_id(source, seq)
+        return
+    assert codec.default_id(source, seq) == expected

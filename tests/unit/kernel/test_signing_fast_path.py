@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from custodes.canonical import canonical_bytes
 from custodes.codec import default_id
 from custodes.events import NODE_TYPES
-from custodes.signing import FastPathMismatch, NodeChain, NodeKey, event_id, time_text
+from custodes.signing import FastPathMismatch, NodeChain, NodeKey, time_text
 from custodes.timefmt import format_ms
 from tests.unit.kernel.examples import example_lines
 
@@ -122,14 +122,3 @@ def test_time_text_is_format_ms_within_the_four_digit_years(ms: int) -> None:
     assert time_text(ms) == format_ms(ms)
     assert len(time_text(ms)) == 24
 
-
-@settings(max_examples=500)
-@given(st.text(max_size=40), st.integers(min_value=1, max_value=2**63 - 1))
-def test_event_id_is_uuid5(source: str, seq: int) -> None:
-    try:
-        expected = default_id(source, seq)
-    except UnicodeEncodeError:  # lone surrogates: neither can encode them
-        with pytest.raises(UnicodeEncodeError):
-            event_id(source, seq)
-        return
-    assert event_id(source, seq) == expected
