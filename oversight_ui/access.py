@@ -3,12 +3,11 @@ scope, with which filters, and how many rows they were shown.
 
 `AccessRecorder` is the port; the app is given one implementation at
 construction. `ArchiveAccessRecorder` appends a platform event to the archive
-through the store; `MemoryAccessRecorder` is the fake used by unit tests.
+through the store.
 Filters are reduced to JSON without floats (SPEC §2) before they are written.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
@@ -38,16 +37,3 @@ class AccessRecorder(Protocol):
         """Write the access event within `db`'s transaction and commit; return its id."""
         ...
 
-
-@dataclass
-class MemoryAccessRecorder:
-    """In-memory recorder for tests: keeps the payloads it was given."""
-
-    records: list[dict[str, Any]] = field(default_factory=list)
-
-    def record(self, db: Session, *, user: str, role: str, scope: str, view: str,
-               filters: dict[str, Any], result_count: int) -> str:
-        payload = {"user": user, "role": role, "scope": scope, "view": view,
-                   "filters": clean_filters(filters), "result_count": max(int(result_count), 0)}
-        self.records.append(payload)
-        return f"mem-{len(self.records)}"

@@ -9,7 +9,7 @@ the viewer, the settings — and `Ctx.record` writes the
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -94,7 +94,6 @@ class Ctx:
     db: Any
     viewer: Viewer
     settings: UISettings
-    recorded: bool = field(default=False)
 
     @property
     def scope(self) -> Scope:
@@ -106,7 +105,6 @@ class Ctx:
         recorder.record(self.db, user=self.viewer.username, role=self.viewer.role,
                         scope=self.scope.label, view=view, filters=filters,
                         result_count=result_count)
-        self.recorded = True
 
 
 def get_ctx(request: Request, db: SessionDep, viewer: ViewerDep) -> Ctx:

@@ -34,9 +34,6 @@ class Scope:
             return "EU"
         return ",".join(sorted(self.parties))
 
-    def allows_party(self, party: str | None) -> bool:
-        return self.parties is None or (party is not None and party in self.parties)
-
     def allows_any(self, parties: list[str] | tuple[str, ...] | set[str] | frozenset[str]) -> bool:
         """True when the row whose involved parties are `parties` is in scope."""
         return self.parties is None or any(p in self.parties for p in parties)

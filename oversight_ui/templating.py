@@ -4,15 +4,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
-from typing import Any
+from typing import Any, get_args
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
+from custodes.events import Severity
 from custodes.timefmt import format_ms
+from oversight_ui.rules_text import RULES
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
+# The choices of the rule and severity filters: the rules of SPEC §6 in their
+# order, the severities of the event vocabulary most severe first.
+RULE_IDS = tuple(RULES)
+SEVERITIES = tuple(reversed(get_args(Severity)))
 
 
 def utc(ms: int | datetime | None) -> str:
@@ -23,10 +29,6 @@ def utc(ms: int | datetime | None) -> str:
         return ms.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     t = format_ms(int(ms))
     return f"{t[:10]} {t[11:16]} UTC"
-
-
-def utc_day(ms: int | None) -> str:
-    return "—" if ms is None else format_ms(int(ms))[:10]
 
 
 def duration(ms: int | None) -> str:
@@ -56,8 +58,8 @@ def permille(num: int, den: int) -> str:
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     env = templates.env
-    env.filters.update(utc=utc, utc_day=utc_day, duration=duration)
-    env.globals.update(permille=permille)
+    env.filters.update(utc=utc, duration=duration)
+    env.globals.update(permille=permille, rule_ids=RULE_IDS, severities=SEVERITIES)
     return templates
 
 

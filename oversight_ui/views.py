@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -40,7 +39,7 @@ VIEWS: dict[str, ViewSpec] = {v.name: v for v in (
     ViewSpec("volumes", "Volumes", volumes.table, ("party", "since", "until"),
              help="Queries, hits and transfers per party pair and UTC day. Hit rate = hits / queries."),
     ViewSpec("retention", "Retention", retention.table, ("party", "status", "since", "until"),
-             ("open", "due_soon", "overdue", "deleted"),
+             retention.STATUSES,
              help="One clock per transfer, measured against the platform watermark (SPEC §5). "
                   "Period filters apply to the deadline."),
     ViewSpec("reciprocity", "Reciprocity", reciprocity.table, ("party", "since", "until"),
@@ -66,11 +65,3 @@ VIEWS: dict[str, ViewSpec] = {v.name: v for v in (
              ("invalid", "conflicting_duplicate"),
              help="Messages that are not valid events (SPEC §7), kept with the reason."),
 )}
-
-
-def run(spec: ViewSpec, db: Session, scope: Scope, f: ViewFilters, page_size: int) -> TableResult:
-    return spec.fn(db, scope, f, page_size)
-
-
-def filters_record(f: ViewFilters) -> dict[str, Any]:
-    return f.as_record()

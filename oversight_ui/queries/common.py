@@ -5,11 +5,12 @@ import csv
 import io
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy import ColumnElement, and_, false, or_, true
 
+from custodes.events import Severity
 from oversight_ui.scope import Scope
 
 PartyCode = Field(default=None, pattern=r"^[A-Z]{2}$", description="ISO alpha-2 party code of SPEC §1")
@@ -25,7 +26,7 @@ class ViewFilters(BaseModel):
 
     party: str | None = PartyCode
     rule: str | None = Field(default=None, pattern=r"^[A-Z]{3}-[0-9]$")
-    severity: Literal["info", "warning", "violation", "critical"] | None = None
+    severity: Severity | None = None
     status: str | None = Field(default=None, pattern=r"^[a-z_]{1,16}$")
     since: date | None = None
     until: date | None = None

@@ -6,15 +6,15 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import func, select
 
 from oversight_ui.access import ACCESSED_TYPE
 from oversight_ui.actions import Action, ActionError, act_recorded
-from oversight_ui.deps import CsrfDep, CtxDep, OutOfScope
-from oversight_ui.queries import events as ev
-from oversight_ui.queries import findings, overview
+from oversight_ui.deps import CsrfDep, CtxDep
+from oversight_ui.loaders import FindingId, load_case, load_finding
+from oversight_ui.queries import overview
 from oversight_ui.queries.common import ViewFilters, jsonable
 from oversight_ui.schemas import (
     ActionDone,
@@ -30,7 +30,6 @@ from oversight_ui.views import VIEWS, ViewSpec
 from store.models import ArchivedEvent, PlatformEvent, ProcessorState, QuarantinedMessage
 
 router = APIRouter(tags=["views"])
-FindingId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 
 
 @router.get("/openapi.json", include_in_schema=False)
@@ -76,13 +75,7 @@ def _event_out(e: dict[str, Any]) -> EventOut:
 
 @router.get("/findings/{finding_id}", response_model=FindingOut, summary="One finding with its evidence")
 def finding_api(ctx: CtxDep, finding_id: FindingId) -> Any:
-    if ctx.scope.aggregates_only:
-        raise OutOfScope("finding", "Joint review sees aggregates only.", {"finding_id": finding_id})
-    d = findings.detail(ctx.db, ctx.scope, finding_id)
-    if d is None:
-        raise OutOfScope("finding", "No such finding in your scope.", {"finding_id": finding_id},
-                         status_code=404)
-    ctx.record("finding", {"finding_id": finding_id}, 1 + len(d["evidence"]))
+    d = load_finding(ctx, finding_id)
     f, r = d["finding"], d["rule"]
     return FindingOut(
         finding_id=f.finding_id, rule=f.rule, severity=f.severity, party=f.party, case_id=f.case_id,
@@ -115,13 +108,7 @@ router.add_api_route("/findings/{finding_id}/close", _api_action("closed"), meth
 
 @router.get("/cases/{case_id}/events", response_model=TableOut, summary="Archived events of a case")
 def case_events_api(ctx: CtxDep, case_id: str, f: Annotated[ViewFilters, Query()]) -> Any:
-    if ctx.scope.aggregates_only:
-        raise OutOfScope("case", "Joint review sees aggregates only.", {"case_id": case_id})
-    result = ev.table(ctx.db, ctx.scope, f, ctx.settings.page_size, case_id=case_id)
-    if result.total == 0:
-        raise OutOfScope("case", "No events of this case in your scope (or no such case).", {"case_id": case_id},
-                         status_code=404)
-    ctx.record("case", {"case_id": case_id, **f.as_record()}, len(result.rows))
+    result = load_case(ctx, case_id, f)
     out = result.to_json()
     for row, full in zip(out["rows"], result.rows):
         row["event"] = full["event"]

@@ -4,29 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from oversight_ui.actions import Action, ActionError, act_recorded, may_act
-from oversight_ui.deps import CsrfDep, CtxDep, OutOfScope
+from oversight_ui.deps import CsrfDep, CtxDep
+from oversight_ui.loaders import FindingId, load_finding
 from oversight_ui.queries import findings
 from oversight_ui.templating import render
 
 router = APIRouter(include_in_schema=False)
-FindingId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 
 
 @router.get("/findings/{finding_id}")
 def finding_page(request: Request, ctx: CtxDep, finding_id: FindingId, done: str | None = None) -> Response:
-    if ctx.scope.aggregates_only:
-        raise OutOfScope("finding", "Joint review sees aggregates only: single findings are not shown.",
-                         {"finding_id": finding_id})
-    d = findings.detail(ctx.db, ctx.scope, finding_id)
-    if d is None:
-        raise OutOfScope("finding", "No such finding in your scope.",
-                         {"finding_id": finding_id}, status_code=404)
-    ctx.record("finding", {"finding_id": finding_id}, 1 + len(d["evidence"]))
+    d = load_finding(ctx, finding_id)
     return render(request, "finding.html", {"d": d, "can_act": may_act(ctx.viewer.role),
                                             "done": done, "nav_active": "findings"})
 

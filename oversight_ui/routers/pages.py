@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from oversight_ui.deps import CtxDep, OutOfScope
-from oversight_ui.queries import events as ev
+from oversight_ui.deps import CtxDep
+from oversight_ui.loaders import load_case
 from oversight_ui.queries import overview
 from oversight_ui.queries.common import ViewFilters
 from oversight_ui.templating import render
@@ -51,13 +51,6 @@ for _spec in VIEWS.values():
 @router.get("/cases/{case_id}")
 def case_page(request: Request, ctx: CtxDep, case_id: str,
               f: Annotated[ViewFilters, Query()]) -> Response:
-    if ctx.scope.aggregates_only:
-        raise OutOfScope("case", "Joint review sees aggregates only: case-level events are not shown.",
-                         {"case_id": case_id})
-    result = ev.table(ctx.db, ctx.scope, f, ctx.settings.page_size, case_id=case_id)
-    if result.total == 0:
-        raise OutOfScope("case", "No events of this case in your scope (or no such case).", {"case_id": case_id},
-                         status_code=404)
-    ctx.record("case", {"case_id": case_id, **f.as_record()}, len(result.rows))
+    result = load_case(ctx, case_id, f)
     return render(request, "case.html", {"result": result, "case_id": case_id, "f": f,
                                          "nav_active": "findings", "query": request.url.query})
