@@ -6,7 +6,7 @@ epoch: comparisons and deadline arithmetic are then exact and cheap.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 MS_PER_DAY = 86_400_000
 MS_PER_HOUR = 3_600_000
@@ -74,6 +74,11 @@ def month_of(ms: int) -> str:
 def month_start_ms(month: str) -> int:
     """First instant of the month `YYYY-MM`."""
     return _days_from_civil(int(month[:4]), int(month[5:7]), 1) * MS_PER_DAY
+
+
+def day_start_ms(day: date) -> int:
+    """First instant of the UTC calendar day `day`."""
+    return _days_from_civil(day.year, day.month, day.day) * MS_PER_DAY
 
 
 def next_month_start_ms(month: str) -> int:
