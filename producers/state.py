@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import msgspec
 import orjson
 
+from custodes.files import atomic_write
 from custodes.policy import Policy
 from custodes.signing import NodeChain, NodeKey
 from producers.config import InjectionRates, SimConfig
@@ -73,17 +72,9 @@ def run_meta(seed: int, nodes: tuple[str, ...], scale: float, cfg: SimConfig, po
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
+    """Replace `path` whole (fsync'd); private like the keys (0600), as the state always was."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, data, mode=0o600)
 
 
 class StateDir:

@@ -75,3 +75,13 @@ def test_cli_resume_with_another_policy_exits_2_naming_it_and_writes_nothing(tmp
     assert "policy contents changed" in done.stderr and str(policy) in done.stderr
     assert "Traceback" not in done.stderr
     assert {p: p.read_bytes() for p in before} == before
+
+
+def test_state_files_are_private_and_no_temporary_file_is_left(tmp_path):
+    state = tmp_path / "state"
+    simulate(seed=4, duration="1h", nodes=("US", "DE"), state_dir=state)
+    simulate(seed=4, duration="1h", nodes=("US", "DE"), state_dir=state)
+    files = [p for p in state.rglob("*") if p.is_file()]
+    assert sorted(p.relative_to(state).as_posix() for p in files) == [
+        "chains/DE.json", "chains/US.json", "keys/DE.key", "keys/US.key", "meta.json", "world.json"]
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in files)
