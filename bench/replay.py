@@ -12,7 +12,7 @@ alone, the engine alone (with and without signature checks) and the Ed25519
 checks alone, in CPU µs per event (best of `--rounds`).
 The record is generated deterministically (seeded) into bench/out/ and reused
 when present with the same parameters: all 25 nodes, every event type, valid
-hash chains, a checkpoint per node at least every 10 s of event time (also
+hash chains (`custodes.signing.NodeChain`), a checkpoint per node at least every 10 s of event time (also
 when idle) and every 1,000 events, signed with keys from the seed (trust file
 written beside it). Lines are in time order, each node's in seq order (the
 common case, replayed in one pass).
@@ -38,54 +38,24 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from custodes.parties import EU_PARTIES, PARTIES, US, node_source  # noqa: E402
-from custodes.signing import NodeKey  # noqa: E402
+from custodes.parties import EU_PARTIES, PARTIES, US  # noqa: E402
+from custodes.signing import NodeChain, NodeKey  # noqa: E402
 from custodes.timefmt import MS_PER_DAY, format_ms, parse_ms  # noqa: E402
-from custodes.trust import Trust  # noqa: E402
+from custodes.trust import write_trust  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 START = parse_ms("2026-03-01T00:00:00.000Z")
-ZERO = "0" * 64
 SORT = orjson.OPT_SORT_KEYS
 SUBJECT = "cd" * 32
-
-
-class Node:
-    """One node's chain, written straight to the output (the generator's hot path)."""
-
-    def __init__(self, index: int, party: str, key: NodeKey) -> None:
-        self.index, self.party, self.key = index, party, key
-        self.source = node_source(party)
-        self.seq, self.head, self.since, self.last_cp = 0, ZERO, 0, START
-
-    def event(self, type_: str, data: dict[str, Any], t: int) -> bytes:
-        self.seq += 1
-        d = {"specversion": "1.0",
-             "id": f"{self.seq:08x}-{self.index:04x}-4000-8000-{self.seq >> 32:012x}",
-             "source": self.source, "type": f"ebsp.{type_}.v1", "time": format_ms(t),
-             "datacontenttype": "application/json", "seq": self.seq, "prevhash": self.head,
-             "data": data}
-        line = orjson.dumps(d, option=SORT)
-        self.head = hashlib.sha256(line).hexdigest()
-        if type_ == "node.checkpoint":
-            self.since, self.last_cp = 0, t
-        else:
-            self.since += 1
-        return line + b"\n"
-
-    def checkpoint(self, t: int) -> bytes:
-        return self.event("node.checkpoint", {
-            "head_seq": self.seq, "head_hash": self.head, "key_id": self.key.key_id,
-            "signature": self.key.sign_head(self.head)}, t)
 
 
 def generate(path: Path, n_events: int, seed: int) -> None:
     """Stream a realistic record of about n_events lines to `path` (atomic rename)."""
     rnd = random.Random(seed)
     keys = {p: NodeKey.from_seed(p, f"{p}-bench-1", b"bench-%d" % seed) for p in PARTIES}
-    (path.with_suffix(".trust.toml")).write_text(
-        Trust({p: (k.key_id, k.public_key_bytes) for p, k in keys.items()}).dump())
-    nodes = {p: Node(i, p, keys[p]) for i, p in enumerate(PARTIES)}
+    write_trust(path.with_suffix(".trust.toml"),
+                {p: (k.key_id, k.public_key_bytes) for p, k in keys.items()})
+    nodes = {p: NodeChain(keys[p]) for p in PARTIES}
     pending: list[tuple[int, int, str, str, dict[str, Any]]] = []
     counter = 0
 
@@ -190,19 +160,20 @@ def generate(path: Path, n_events: int, seed: int) -> None:
                 et, _, party, type_, data = heapq.heappop(pending)
                 while next_tick <= et:
                     for node in nodes.values():
-                        if next_tick - node.last_cp >= 10_000:
-                            fh.write(node.checkpoint(next_tick))
+                        last = node.last_checkpoint_ms
+                        if next_tick - (START if last is None else last) >= 10_000:
+                            fh.write(node.append_checkpoint(next_tick)[1] + b"\n")
                             written += 1
                     next_tick += 10_000
                 node = nodes[party]
-                if node.since >= 999:
-                    fh.write(node.checkpoint(et))
+                if node.since_checkpoint >= 999:
+                    fh.write(node.append_checkpoint(et)[1] + b"\n")
                     written += 1
-                fh.write(node.event(type_, data, et))
+                fh.write(node.append(f"ebsp.{type_}.v1", data, et)[1] + b"\n")
                 written += 1
         end = max(t, next_tick)
         for node in nodes.values():
-            fh.write(node.checkpoint(end))
+            fh.write(node.append_checkpoint(end)[1] + b"\n")
             written += 1
     os.replace(tmp, path)
 
@@ -291,7 +262,7 @@ def main() -> int:
                         help="also run the replay under cProfile and print the top functions")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"record-{args.events}-s{args.seed}.jsonl"
+    path = OUT / f"record-{args.events}-s{args.seed}-v2.jsonl"  # v2: NodeChain ids (uuid5)
     if not path.exists():
         print(f"generating {path} ...", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
