@@ -25,19 +25,19 @@ import sys
 import time
 import uuid
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-import orjson
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from custodes.canonical import ZERO_HASH
+from custodes.canonical import ZERO_HASH, canonical_bytes
 from custodes.parties import EU_PARTIES, US, node_source
 from custodes.settings import EVENTS_TOPIC
 from custodes.timefmt import MS_PER_DAY, format_ms, parse_ms
+from processors.core.findings import finding_id
+from store.archive import PARTY_FIELDS
+from store.timeconv import ts
 
 START = parse_ms("2025-01-01T00:00:00.000Z")
 SPAN_DAYS = 365
@@ -45,10 +45,6 @@ SUBJECT = "cd" * 32
 PAGES = ["/", "/findings", "/findings?severity=critical", "/volumes", "/retention",
          "/retention?status=overdue", "/reciprocity", "/review", "/onward", "/remedies", "/nodes",
          "/quarantine", "/api/findings", "/api/overview", "{finding}", "{case}"]
-
-
-def ts(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
 class Gen:
@@ -76,12 +72,11 @@ class Gen:
         ev = {"specversion": "1.0", "id": str(uuid.UUID(int=self.rng.getrandbits(128), version=4)),
               "source": source, "type": type_, "time": format_ms(t), "datacontenttype": "application/json",
               "seq": seq + 1, "prevhash": prev, "data": data}
-        canonical = orjson.dumps(ev, option=orjson.OPT_SORT_KEYS)
-        h = hashlib.sha256(canonical).hexdigest()
+        canonical = canonical_bytes(ev)
+        h = hashlib.sha256(canonical).hexdigest()  # custodes.canonical.event_hash, serialised once
         self.heads[party] = (seq + 1, h, t)
         self.ingest += 1
-        parties = sorted({party, *(v for k, v in data.items() if k in (
-            "requesting_party", "requested_party", "responding_party", "sender", "recipient", "party"))})
+        parties = sorted({party, *(v for k, v in data.items() if k in PARTY_FIELDS)})
         return (self.ingest, EVENTS_TOPIC, 0, self.ingest, source, party, seq + 1, ev["id"], type_,
                 t, ts(t), h, prev, data.get("case_id"), parties, "accepted", canonical)
 
@@ -193,8 +188,7 @@ def fill(url: str, n_events: int) -> dict[str, Any]:
         with cur.copy("COPY findings (finding_id, rule, severity, party, case_id, key, evidence, "
                       "observed_at, summary, status, due) FROM STDIN") as cp:
             for rule, sev, party, case, key, ev_id, t in g.findings:
-                fid = hashlib.sha256(f"{rule}|{key}".encode()).hexdigest()[:32]
-                cp.write_row((fid, rule, sev, party, case, key, [ev_id] if ev_id else [], ts(t),
+                cp.write_row((finding_id(rule, key), rule, sev, party, case, key, [ev_id] if ev_id else [], ts(t),
                               f"synthetic {rule} on {key}", "open", ts(t) if rule == "RET-1" else None))
         with cur.copy("COPY quarantine (topic, partition, \"offset\", key, raw_b64, kind, reason, source) "
                       "FROM STDIN") as cp:
@@ -216,7 +210,7 @@ def fill(url: str, n_events: int) -> dict[str, Any]:
     return {"events": g.ingest, "cases": g.n_cases, "findings": len(g.findings), "clocks": len(g.clocks),
             "fill_s": round(filled, 1), "analyze_s": round(time.monotonic() - t0 - filled, 1),
             "sample_case": g.sample_case,
-            "sample_finding": hashlib.sha256(f"{first[0]}|{first[4]}".encode()).hexdigest()[:32] if first else None}
+            "sample_finding": finding_id(first[0], first[4]) if first else None}
 
 
 def existing_facts(url: str) -> dict[str, Any]:
