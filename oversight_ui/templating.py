@@ -1,10 +1,10 @@
 """Jinja2 environment of the dashboard, with the filters the pages share."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlencode
 from typing import Any, get_args
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
@@ -13,6 +13,7 @@ from starlette.responses import Response
 from custodes.events import Severity
 from custodes.timefmt import format_ms
 from oversight_ui.rules_text import RULES
+from store.timeconv import ms_of
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 # The choices of the rule and severity filters: the rules of SPEC §6 in their
@@ -25,9 +26,7 @@ def utc(ms: int | datetime | None) -> str:
     """`2026-01-05 08:00 UTC`: minutes are enough on screen; the API gives the exact time."""
     if ms is None:
         return "—"
-    if isinstance(ms, datetime):
-        return ms.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    t = format_ms(int(ms))
+    t = format_ms(ms_of(ms) if isinstance(ms, datetime) else int(ms))
     return f"{t[:10]} {t[11:16]} UTC"
 
 

@@ -11,7 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from sqlalchemy import ColumnElement, and_, false, or_, true
 
 from custodes.events import Severity
+from custodes.timefmt import format_ms
 from oversight_ui.scope import Scope
+from store.timeconv import ms_of
 
 PartyCode = Field(default=None, pattern=r"^[A-Z]{2}$", description="ISO alpha-2 party code of SPEC §1")
 
@@ -132,8 +134,7 @@ def csv_text(columns: list[Column], rows: list[dict[str, Any]]) -> str:
 def jsonable(value: Any) -> Any:
     """Datetimes and dates as SPEC §2 text (UTC, Z); everything else as is."""
     if isinstance(value, datetime):
-        v = value.astimezone(UTC)
-        return v.strftime("%Y-%m-%dT%H:%M:%S.") + f"{v.microsecond // 1000:03d}Z"
+        return format_ms(ms_of(value))
     if isinstance(value, date):
         return value.isoformat()
     return value

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import Text
 
 from custodes.canonical import ZERO_HASH
+from custodes.timefmt import MS_PER_DAY, day_start_ms
 from oversight_ui.queries.common import Column, TableResult, ViewFilters, offset_of
 from oversight_ui.scope import Scope
 from store.models import ArchivedEvent as A
@@ -80,19 +81,14 @@ def table(db: Session, scope: Scope, f: ViewFilters, page_size: int, case_id: st
     if f.party:
         parts.append(A.parties.overlap(cast([f.party], ARRAY(Text))))
     if f.since:
-        parts.append(A.time_ms >= _day_ms(f.since))
+        parts.append(A.time_ms >= day_start_ms(f.since))
     if f.until:
-        parts.append(A.time_ms < _day_ms(f.until) + 86_400_000)
+        parts.append(A.time_ms < day_start_ms(f.until) + MS_PER_DAY)
     where = and_(*parts)
     total = db.scalar(select(func.count()).select_from(A).where(where)) or 0
     rows = _rows(db, where, (A.time_ms.desc(), A.ingest_no.desc()), page_size, offset_of(f, page_size))
     return TableResult("events", f"Events of case {case_id}" if case_id else "Event archive", COLUMNS,
                        rows, total, f.page, page_size, empty="No archived events in your scope for these filters.")
-
-
-def _day_ms(d: Any) -> int:
-    from custodes.timefmt import parse_ms
-    return parse_ms(d.isoformat() + "T00:00:00.000Z")
 
 
 def stream_canonical(db: Session, scope: Scope, since_ms: int | None, until_ms: int | None,

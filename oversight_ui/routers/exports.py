@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 from starlette.responses import Response
 
-from custodes.timefmt import format_ms, parse_ms
+from custodes.timefmt import MS_PER_DAY, day_start_ms, format_ms
 from oversight_ui.deps import CtxDep, OutOfScope
 from oversight_ui.queries import events as ev
 from oversight_ui.queries.common import ViewFilters, csv_text
@@ -62,7 +62,7 @@ def replay_command(since: date | None, until: date | None, has_trust: bool, has_
     if has_trust:
         args += ["--trust", "trust.toml"]
     if until is not None:
-        args += ["--horizon", format_ms(parse_ms(until.isoformat() + "T00:00:00.000Z") + 86_400_000)]
+        args += ["--horizon", format_ms(day_start_ms(until) + MS_PER_DAY)]
     args += ["--findings-out", "findings.jsonl"]
     return shlex.join(args)
 
@@ -95,8 +95,8 @@ def audit_bundle(request: Request, ctx: CtxDep, since_text: Annotated[str | None
     since, until = _day("since", since_text), _day("until", until_text)
     filters = {"since": since.isoformat() if since else None, "until": until.isoformat() if until else None}
     _require_auditor(ctx, "export.audit-bundle", filters)
-    since_ms = parse_ms(since.isoformat() + "T00:00:00.000Z") if since else None
-    until_ms = parse_ms(until.isoformat() + "T00:00:00.000Z") + 86_400_000 if until else None
+    since_ms = day_start_ms(since) if since else None
+    until_ms = day_start_ms(until) + MS_PER_DAY if until else None
     trust, policy = ctx.settings.trust_path, ctx.settings.policy_path
     # Outlives this function: FileResponse streams it, then the background task deletes it.
     tmp = tempfile.NamedTemporaryFile(prefix="custodes-bundle-", suffix=".zip", delete=False)  # noqa: SIM115
