@@ -15,7 +15,7 @@ from typing import Any
 
 from custodes.parties import EU_PARTIES, US
 from custodes.policy import PURPOSES, PartyPolicy
-from custodes.timefmt import MS_PER_DAY, MS_PER_HOUR, hour_of, month_of
+from custodes.timefmt import MS_PER_DAY, MS_PER_HOUR, format_ms, hour_of, month_of
 from producers.config import InjectionRates, SimConfig
 from producers.guards import OfficerRoster
 from producers.truth import violation
@@ -110,6 +110,10 @@ class Cases:
     def u(self, lo_s: float, hi_s: float) -> int:
         """A uniform duration in ms between lo and hi seconds (at least 1 ms)."""
         return max(1, int((lo_s + (hi_s - lo_s) * self.rng.random()) * 1000))
+
+    def days(self, lo: float, hi: float) -> int:
+        """A uniform duration in ms between lo and hi days."""
+        return int(MS_PER_DAY * (lo + (hi - lo) * self.rng.random()))
 
     def frac(self, start: int, end: int, lo: float, hi: float) -> int:
         """A time at a uniform fraction in [lo, hi] of the span start..end."""
@@ -219,7 +223,7 @@ class Cases:
     def transfer(self, tt: int, sender: str, rcpt: str, qid: str, case_id: str, subject: str,
                  encounter: str, mat1: bool) -> None:
         rng, ps = self.rng, self.pol(sender)
-        tid = f"T-{sender}-{self.w.next_id(sender, 'T'):08d}"
+        tid = self.w.ref(sender, "T")
         src1, spc1 = self.draw("SRC-1", sender), self.draw("SPC-1", sender)
         marks: list[Any] = []
         if mat1:
@@ -270,8 +274,7 @@ class Cases:
         max_review = pr.retention_max_review_days * MS_PER_DAY
         if x < cr.risk_share and max_review > MS_PER_HOUR:
             at = self.frac(tt, deadline, 0.2, 0.8)
-            review_by = deadline + int(MS_PER_DAY * (cr.review_extra_days[0] + (
-                cr.review_extra_days[1] - cr.review_extra_days[0]) * rng.random()))
+            review_by = deadline + self.days(*cr.review_extra_days)
             review_by = min(review_by, at + max_review - MS_PER_HOUR)
             if review_by > at:
                 effective = review_by
@@ -292,18 +295,17 @@ class Cases:
     def deletion(self, t: int, party: str, tid: str, case_id: str, scope: str, notified: bool,
                  reason: str = "retention_expired") -> None:
         self.emit(t, party, DELETED, {
-            "deletion_id": f"D-{party}-{self.w.next_id(party, 'D'):08d}", "transfer_id": tid,
+            "deletion_id": self.w.ref(party, "D"), "transfer_id": tid,
             "case_id": case_id, "party": party, "scope": scope, "reason": reason,
             "onward_recipients_notified": notified,
         })
 
     def assessment(self, t: int, party: str, tid: str, case_id: str, risk: bool,
                    review_by: int | None) -> None:
-        from custodes.timefmt import format_ms
         self.emit(t, party, ASSESSED, {
-            "assessment_id": f"RA-{party}-{self.w.next_id(party, 'RA'):08d}", "transfer_id": tid,
+            "assessment_id": self.w.ref(party, "RA"), "transfer_id": tid,
             "case_id": case_id, "party": party, "continuing_risk": risk,
-            "evidence_ref": f"EV-{party}-{self.w.next_id(party, 'EV'):08d}" if risk else None,
+            "evidence_ref": self.w.ref(party, "EV") if risk else None,
             "assessed_by": f"{party}-DPO-{self.rng.randrange(1, 9):02d}",
             "review_by": format_ms(review_by) if review_by is not None else None,
         })
@@ -312,7 +314,7 @@ class Cases:
     def onward(self, tt: int, holder: str, origin: str, tid: str, case_id: str) -> int | None:
         """Onward request by the holder, decision by the originator; returns execution time."""
         rng, co = self.rng, self.cfg.onward
-        rid = f"OR-{holder}-{self.w.next_id(holder, 'OR'):08d}"
+        rid = self.w.ref(holder, "OR")
         tr = tt + self.u(*co.request_after_s)
         country = co.third_countries[rng.randrange(len(co.third_countries))]
         po = self.pol(origin)
@@ -333,8 +335,7 @@ class Cases:
         }, marks)
         if marks is not None:
             return None
-        lo, hi = co.decide_after_days
-        td = tr + min(int(MS_PER_DAY * (lo + (hi - lo) * rng.random())), decide_max)
+        td = tr + min(self.days(*co.decide_after_days), decide_max)
         td = max(td, tr + 5 * MINUTE)
         if onw1:
             variant = rng.randrange(3)
@@ -379,7 +380,7 @@ class Cases:
     def decision(self, tt: int, party: str, case_id: str, subject: str, tid: str,
                  encounter: str) -> None:
         rng, cd = self.rng, self.cfg.decisions
-        did = f"DEC-{party}-{self.w.next_id(party, 'DEC'):08d}"
+        did = self.w.ref(party, "DEC")
         t = tt + self.u(*cd.review_after_s)
         data = {
             "decision_id": did, "case_id": case_id, "party": party, "subject_ref": subject,
@@ -397,7 +398,7 @@ class Cases:
             self.emit(t, party, DECISION, data,
                       [("truth", violation("HRV-1", did, party, case_id, t, sev))])
             return
-        rvid = f"RV-{party}-{self.w.next_id(party, 'RV'):08d}"
+        rvid = self.w.ref(party, "RV")
         self.emit(t, party, REVIEW, {
             "review_id": rvid, "case_id": case_id, "party": party,
             "reviewer_ref": f"{party}-SUP-{rng.randrange(1, 30):03d}",
@@ -410,7 +411,7 @@ class Cases:
     # --- remedies -----------------------------------------------------------
     def remedy(self, t: int, lodged: str) -> None:
         rng, cr, p = self.rng, self.cfg.remedies, self.pol(lodged)
-        mid = f"RM-{lodged}-{self.w.next_id(lodged, 'RM'):08d}"
+        mid = self.w.ref(lodged, "RM")
         deadline = t + p.remedy_deadline_days * MS_PER_DAY
         extended_deadline = deadline + p.remedy_extension_days * MS_PER_DAY
         rmd1 = self.draw("RMD-1", lodged)
@@ -454,8 +455,8 @@ class Cases:
             limit = self.pol(party).max_queries_per_officer_hour
             h0 = day0 + rng.randrange(first_hour, 24) * MS_PER_HOUR
             n = limit + 1 + rng.randrange(3)
-            bid = f"{party}-B{self.w.next_id(party, 'B'):05d}"
-            officer = f"{party}-OFF-X{bid[len(party) + 2:]}"
+            nb = self.w.next_id(party, "B")
+            bid, officer = f"{party}-B{nb:05d}", f"{party}-OFF-X{nb:05d}"
             times = sorted(h0 + rng.randrange(1000, MS_PER_HOUR - 1000) for _ in range(n))
             key = f"{party}/{officer}/{hour_of(h0)}"
             self.w.bursts[bid] = [0, limit + 1, violation("SYS-2", key, party, None, times[limit])]

@@ -14,13 +14,11 @@ from typing import Any
 import msgspec
 
 from custodes.parties import EU_PARTIES, PARTIES
+from producers.truth import SEVERITY
 
 CONFIG_DIR = Path(__file__).parent / "config"
 DEFAULT_CONFIG = CONFIG_DIR / "default.toml"
-RULES: tuple[str, ...] = (
-    "SYS-1", "SYS-2", "PUR-1", "MAT-1", "SRC-1", "SPC-1", "RET-1",
-    "ONW-1", "ONW-2", "HRV-1", "REC-1", "RMD-1", "INT-1",
-)
+RULES: tuple[str, ...] = tuple(SEVERITY)  # the rules of SPEC §6
 
 
 class ConfigError(ValueError):

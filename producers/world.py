@@ -54,6 +54,10 @@ class World:
         self.counters[key] = n
         return n
 
+    def ref(self, party: str, prefix: str) -> str:
+        """The party's next id of that kind, e.g. "T-DE-00000042" (counted per party and prefix)."""
+        return f"{prefix}-{party}-{self.next_id(party, prefix):08d}"
+
     def draw(self, rule: str, party: str, rate: float) -> bool:
         """One opportunity for `rule` at `party`: True if a violation is injected."""
         row = self.draws.setdefault(rule, {}).setdefault(party, [0, 0])
