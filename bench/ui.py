@@ -35,9 +35,9 @@ from custodes.canonical import ZERO_HASH, canonical_bytes
 from custodes.parties import EU_PARTIES, US, node_source
 from custodes.settings import EVENTS_TOPIC
 from custodes.timefmt import MS_PER_DAY, format_ms, parse_ms
+from custodes.timefmt import to_datetime as ts
 from processors.core.findings import finding_id
 from store.archive import PARTY_FIELDS
-from store.timeconv import ts
 
 START = parse_ms("2025-01-01T00:00:00.000Z")
 SPAN_DAYS = 365

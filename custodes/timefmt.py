@@ -6,7 +6,8 @@ epoch: comparisons and deadline arithmetic are then exact and cheap.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import overload
 
 MS_PER_DAY = 86_400_000
 MS_PER_HOUR = 3_600_000
@@ -93,9 +94,17 @@ def hour_of(ms: int) -> str:
     return format_ms(ms)[:13]
 
 
-def to_datetime(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+@overload
+def to_datetime(ms: int) -> datetime: ...
+@overload
+def to_datetime(ms: None) -> None: ...
+def to_datetime(ms: int | None) -> datetime | None:
+    """The aware UTC datetime of epoch ms, exactly (timedelta, no float); None stays None
+    (nullable timestamp columns)."""
+    return None if ms is None else _EPOCH + timedelta(milliseconds=ms)
 
 
 def from_datetime(dt: datetime) -> int:
-    return int((dt - _EPOCH).total_seconds() * 1000)
+    """Epoch ms of an aware datetime, exactly (integer arithmetic, sub-ms truncated)."""
+    delta = dt - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000

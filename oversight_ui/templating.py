@@ -12,8 +12,8 @@ from starlette.responses import Response
 
 from custodes.events import Severity
 from custodes.timefmt import format_ms
+from custodes.timefmt import from_datetime as ms_of
 from oversight_ui.rules_text import RULES
-from store.timeconv import ms_of
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 # The choices of the rule and severity filters: the rules of SPEC §6 in their

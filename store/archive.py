@@ -15,7 +15,7 @@ import psycopg
 
 from custodes.codec import decode_dict, encode
 from custodes.events import Event
-from store.timeconv import ts
+from custodes.timefmt import to_datetime as ts
 
 # Payload fields that name a party: the dashboard filters the archive by scope on them.
 PARTY_FIELDS: tuple[str, ...] = (

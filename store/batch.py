@@ -15,11 +15,11 @@ from typing import Any
 import psycopg
 
 from custodes.events import FindingRaised
+from custodes.timefmt import to_datetime as ts
 from store.archive import copy_rows
 from store.platform_chain import Output, append_outputs
 from store.projections.deltas import Deltas
 from store.projections.writer import write_deltas
-from store.timeconv import ts
 
 TopicPartition = tuple[str, int]
 
@@ -89,7 +89,7 @@ def outputs_stored(conn: psycopg.Connection[Any], batch: Batch) -> bool:
     last = batch.platform_outputs[-1]
     column = "finding_id" if type(last) is FindingRaised else "resolved_at"
     with conn.cursor() as cur:
-        cur.execute(f"SELECT {column} FROM findings WHERE finding_id = %s",  # noqa: S608
+        cur.execute(f"SELECT {column} FROM findings WHERE finding_id = %s",
                     (last.finding_id,))
         row = cur.fetchone()
     conn.commit()

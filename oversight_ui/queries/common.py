@@ -12,8 +12,8 @@ from sqlalchemy import ColumnElement, and_, false, or_, true
 
 from custodes.events import Severity
 from custodes.timefmt import format_ms
+from custodes.timefmt import from_datetime as ms_of
 from oversight_ui.scope import Scope
-from store.timeconv import ms_of
 
 PartyCode = Field(default=None, pattern=r"^[A-Z]{2}$", description="ISO alpha-2 party code of SPEC §1")
 

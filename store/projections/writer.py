@@ -11,8 +11,8 @@ from typing import Any
 
 import psycopg
 
+from custodes.timefmt import to_datetime as ts
 from store.projections.deltas import Deltas, Fields
-from store.timeconv import ts
 
 _VOLUMES = """
 INSERT INTO exchange_volumes AS t (day, from_party, to_party, queries, hits, transfers)

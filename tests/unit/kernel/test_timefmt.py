@@ -5,11 +5,13 @@ from hypothesis import strategies as st
 
 from custodes.timefmt import (
     format_ms,
+    from_datetime,
     hour_of,
     month_of,
     month_start_ms,
     next_month_start_ms,
     parse_ms,
+    to_datetime,
 )
 
 
@@ -45,3 +47,14 @@ def test_calendar_helpers_cut_at_utc_boundaries() -> None:
 def test_month_start_is_the_previous_months_next_start() -> None:
     assert month_start_ms("2026-01") == parse_ms("2026-01-01T00:00:00.000Z")
     assert month_start_ms("2027-01") == next_month_start_ms("2026-12")
+
+
+@given(st.integers(min_value=-(10**13), max_value=253402300799999))
+def test_datetime_conversion_is_exact_both_ways(ms: int) -> None:
+    dt = to_datetime(ms)
+    assert dt.isoformat(timespec="milliseconds").replace("+00:00", "Z") == format_ms(ms)
+    assert from_datetime(dt) == ms
+
+
+def test_a_null_timestamp_stays_null() -> None:
+    assert to_datetime(None) is None
