@@ -20,10 +20,11 @@ from typing import Any
 from custodes.canonical import ZERO_HASH
 from custodes.codec import build, encode
 from custodes.parties import node_source
+from custodes.settings import EVENTS_TOPIC
 from custodes.timefmt import MS_PER_DAY, parse_ms
 
 T0 = parse_ms("2026-03-02T08:00:00.000Z")
-TOPIC = "ebsp.events.v1"
+TOPIC = EVENTS_TOPIC
 SECRET_CASE = "FR-2026-SECRET"
 EXPECTED_FINDINGS = {"RET-1": "US", "SRC-1": "FR", "PUR-1": "AT", "HRV-1": "DE"}
 SUBJECT = "ab" * 32

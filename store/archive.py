@@ -75,11 +75,6 @@ def copy_rows(cur: psycopg.Cursor[Any], rows: list[tuple[Any, ...]]) -> None:
             copy.write_row(row)
 
 
-def next_ingest_no(cur: psycopg.Cursor[Any]) -> int:
-    cur.execute("SELECT COALESCE(MAX(ingest_no), 0) + 1 FROM archive_events")
-    return int(cur.fetchone()[0])  # type: ignore[index]
-
-
 def iter_archive(conn: psycopg.Connection[Any], *, since_ms: int | None = None,
                  until_ms: int | None = None, party: str | None = None,
                  chunk: int = 5000) -> Iterator[tuple[int, bytes]]:

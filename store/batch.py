@@ -63,10 +63,6 @@ class Batch:
     duplicates: int = 0
     redelivered: int = 0
 
-    @property
-    def empty(self) -> bool:
-        return not self.positions and not self.platform_outputs
-
 
 def load_positions(conn: psycopg.Connection[Any], consumer: str) -> dict[TopicPartition, int]:
     with conn.cursor() as cur:

@@ -10,15 +10,9 @@ from pathlib import Path
 import psycopg
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import make_url
 
 ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
-
-
-def make_engine(database_url: str, pool_size: int = 2) -> Engine:
-    """A small pooled engine; the live processor holds one connection for its writes."""
-    return create_engine(database_url, pool_size=pool_size, max_overflow=2, pool_pre_ping=True)
 
 
 def psycopg_dsn(database_url: str) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 DEFAULT_RUNNER = "faust"  # passes the live tests (docs/live.md); "plain" is the kafka-python loop
 
 
-def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "process", help="run the live processor: Kafka events -> rules, archive, projections",
         description="Consume node events from Kafka, quarantine bad input, archive every "

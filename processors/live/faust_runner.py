@@ -19,6 +19,7 @@ import faust
 from kafka import KafkaConsumer
 from kafka import TopicPartition as KafkaTP
 
+from custodes.settings import EVENTS_TOPIC
 from processors.live import faust_agents, faust_timers, faust_topics
 from processors.live.faust_app import create_app
 from processors.live.outbox import Outbox
@@ -32,7 +33,7 @@ from store.db import migrate
 def app_id_for(consumer: str, topic: str) -> str:
     """One consumer group per (positions name, topic): test topics never share a group."""
     return "custodes-processor" + ("" if consumer == "live" else f".{consumer}") + \
-        ("" if topic == "ebsp.events.v1" else f".{topic}")
+        ("" if topic == EVENTS_TOPIC else f".{topic}")
 
 
 class FaustRunner(KafkaRunner):

@@ -13,10 +13,10 @@ from typing import Any
 
 from psycopg.rows import dict_row
 
+from custodes.wire import HEADERS, PLATFORM_KEY
 from store.quarantine import quarantine_message
 
 LIMIT = 5000
-HEADERS = [("content-type", b"application/cloudevents+json")]
 
 
 class Outbox:
@@ -62,7 +62,7 @@ class Outbox:
             self.conn.commit()
             if not rows:
                 break
-            self._deliver([self.producer.send(self.findings_topic, key=b"platform",
+            self._deliver([self.producer.send(self.findings_topic, key=PLATFORM_KEY,
                                               value=bytes(canonical), headers=HEADERS)
                            for _seq, canonical in rows])
             self._mark("findings", int(rows[-1][0]))

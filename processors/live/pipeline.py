@@ -16,7 +16,7 @@ batches; they know nothing of the rules.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from custodes.codec import Rejection, decode
 from custodes.events import Event, FindingRaised
@@ -126,7 +126,3 @@ class Pipeline:
             known.add(out.finding_id)
             batch.platform_outputs.append(out)
             self.projector.apply_output(out, parse_ms(out.observed_at), None, batch.deltas)
-
-    def stats(self) -> dict[str, Any]:
-        return {**self.engine.stats(), "pending_joins": self.projector.pending_joins,
-                "watermark_ms": self.advanced_to}

@@ -51,10 +51,3 @@ class Deltas:
             table[key] = dict(values)
         else:
             row.update(values)
-
-    def is_empty(self) -> bool:
-        return not any((
-            self.volumes, self.reciprocity, self.review, self.clocks, self.clock_moves,
-            self.clock_deletions, self.onward, self.remedies, self.remedy_extensions,
-            self.nodes, self.node_int1, self.findings_raised, self.findings_resolved,
-        ))
