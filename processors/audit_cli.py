@@ -120,9 +120,7 @@ def run_replay(args: argparse.Namespace) -> int:
     err = sys.stderr
     try:
         policy, trust, horizon = _load_arguments(args)
-        _check_writable(args.findings_out, "--findings-out")
-        if args.resolutions_out:
-            _check_writable(args.resolutions_out, "--resolutions-out")
+        check_outputs(args)
         from processors.core.replay import replay
 
         started = time.monotonic()
@@ -164,6 +162,13 @@ def _load_arguments(args: argparse.Namespace) -> tuple[Any, Any, int | None]:
         except ValueError as exc:
             raise UsageError(f"--horizon: {exc}") from None
     return policy, trust, horizon
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse unwritable result files before the replay, not after it (exit 2 at once)."""
+    _check_writable(args.findings_out, "--findings-out")
+    if getattr(args, "resolutions_out", None):
+        _check_writable(args.resolutions_out, "--resolutions-out")
 
 
 def _check_writable(path: str, option: str) -> None:

@@ -87,7 +87,7 @@ def run_replay(args: argparse.Namespace) -> int:
     err = sys.stderr
     try:
         policy, trust, horizon = audit_cli._load_arguments(args)
-        audit_cli._check_writable(args.findings_out, "--findings-out")
+        audit_cli.check_outputs(args)
         from processors.core.replay import OutOfOrder, replay, sort_events
 
         started = time.monotonic()
