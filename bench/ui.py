@@ -142,12 +142,33 @@ class Gen:
                     "head_seq": seq, "head_hash": prev, "key_id": f"{party.lower()}-1", "signature": "AAAA"})
 
 
+class Progress:
+    """Events written, rate and ETA on stderr, at most every few seconds (a 10M fill
+    takes about half an hour)."""
+
+    def __init__(self, total: int, t0: float, every_s: float = 10.0) -> None:
+        self.total, self.t0, self.every_s, self.last = total, t0, every_s, t0
+
+    def show(self, written: int, final: bool = False) -> None:
+        now = time.monotonic()
+        if not final and now - self.last < self.every_s:
+            return
+        self.last = now
+        elapsed = max(now - self.t0, 1e-9)
+        rate = written / elapsed
+        left = max(self.total - written, 0) / rate if rate and not final else 0.0
+        print(f"  {written:>12,} events archived ({100 * written / max(self.total, 1):5.1f} %)  "
+              f"{rate:9,.0f} events/s  elapsed {elapsed / 60:5.1f} min  ETA {left / 60:5.1f} min",
+              file=sys.stderr, flush=True)
+
+
 def fill(url: str, n_events: int) -> dict[str, Any]:
     from store.archive import copy_rows
     from store.db import connect_raw
 
     g = Gen(n_events)
     t0 = time.monotonic()
+    progress = Progress(n_events, t0)
     with connect_raw(url) as conn, conn.cursor() as cur:
         batch: list[tuple[Any, ...]] = []
         for row in g.rows():
@@ -155,7 +176,10 @@ def fill(url: str, n_events: int) -> dict[str, Any]:
             if len(batch) >= 50_000:
                 copy_rows(cur, batch)
                 batch.clear()
+                progress.show(g.ingest)
         copy_rows(cur, batch)
+        progress.show(g.ingest, final=True)
+        print("writing projections ...", file=sys.stderr, flush=True)
         vol: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
         for (day, a, b, kind), n in g.volumes.items():
             vol[(day, a, b)]["qht".index(kind)] += n
@@ -204,6 +228,7 @@ def fill(url: str, n_events: int) -> dict[str, Any]:
         conn.commit()
         filled = time.monotonic() - t0
         conn.autocommit = True
+        print(f"filled in {filled / 60:.1f} min; VACUUM ANALYZE ...", file=sys.stderr, flush=True)
         cur.execute("VACUUM ANALYZE")
     # A finding a DE supervisor may open: RET-1 of DE as recipient.
     first = next((f for f in g.findings if f[0] == "RET-1" and f[2] == "DE"), g.findings[0] if g.findings else None)
@@ -295,6 +320,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     name = f"bench_ui_{uuid.uuid4().hex[:8]}"
     url = args.database_url or create_database(base, name)
+    if not args.database_url:
+        print(f"database {name}" + (" (kept: measure again with --database-url <its url> --measure-only)"
+                                    if args.keep else " (dropped at the end)"), flush=True)
     try:
         migrate(url)
         if args.measure_only:
