@@ -129,3 +129,24 @@ def test_a_corrupt_chain_state_is_refused_not_half_used() -> None:
                 {**good, "head_time_ms": "yesterday"}, {**good, "since_checkpoint": -1}):
         with pytest.raises(ValueError, match="chain state"):
             NodeChain.from_state(key, bad)  # type: ignore[arg-type]
+
+
+def test_libsodium_signatures_are_the_standard_ed25519_ones() -> None:
+    """Signing and verifying moved to libsodium (PyNaCl): the bytes must not change."""
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = NodeKey.from_seed("DE", "DE-sim-1", b"s")
+    reference = Ed25519PrivateKey.from_private_bytes(key._seed)
+    head = "cd" * 32
+    assert base64.b64decode(key.sign_head(head)) == reference.sign(bytes.fromhex(head))
+    assert NodeKey("DE", "DE-sim-1", reference).public_key_bytes == key.public_key_bytes
+    trust = Trust({"DE": (key.key_id, key.public_key_bytes)})
+    forged = base64.b64encode(Ed25519PrivateKey.generate().sign(bytes.fromhex(head))).decode()
+    assert trust.verify_checkpoint("DE", key.key_id, head, key.sign_head(head)) is None
+    assert trust.verify_checkpoint("DE", key.key_id, head, forged) == "signature does not verify"
+    assert trust.verify_checkpoint("DE", key.key_id, "ab" * 32, key.sign_head(head)) == \
+        "signature does not verify"
+    with pytest.raises(ValueError, match="32 bytes"):
+        NodeKey("DE", "k", b"short")
