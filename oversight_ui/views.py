@@ -40,8 +40,9 @@ VIEWS: dict[str, ViewSpec] = {v.name: v for v in (
              help="Queries, hits and transfers per party pair and UTC day. Hit rate = hits / queries."),
     ViewSpec("retention", "Retention", retention.table, ("party", "status", "since", "until"),
              retention.STATUSES,
-             help="One clock per transfer, measured against the platform watermark (SPEC §5). "
-                  "Period filters apply to the deadline."),
+             help="One clock per transfer. Overdue: an open RET-1 finding names the clock (the "
+                  "rule core's verdict); due soon: deadline within two days of the platform "
+                  "watermark (SPEC §5). Period filters apply to the deadline."),
     ViewSpec("reciprocity", "Reciprocity", reciprocity.table, ("party", "since", "until"),
              help="Transfers between each EU party and the US per UTC month; REC-1 flags months "
                   "whose balance is below the policy ratio."),

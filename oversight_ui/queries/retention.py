@@ -1,20 +1,25 @@
-"""Retention clocks: open, due soon, overdue (against the watermark), by recipient.
+"""Retention clocks: open, due soon, overdue, deleted, by recipient.
 
-The status of an open clock depends on the platform watermark (SPEC §5), never
-on a wall clock: overdue when the deadline is before the watermark, due soon
-when it falls within the next two days. The watermark is read once and the
-statuses become range conditions on `deadline`, so the store's index on
-(recipient, status, deadline) serves them and the archive-sized table is never
-scanned to compute a status column (the store's `retention_clocks_status` view
-says the same thing, row by row). The default list shows the open clocks in
-deadline order: overdue first, then due soon, then the rest.
+One definition of "overdue" for the whole dashboard, the store's
+(`retention_clocks_status`, migration 0101): an open clock is overdue when an
+open RET-1 finding names it (rule 'RET-1', key = the transfer id, not
+resolved) — the rule core's verdict, not the displayed deadline. Due soon is a
+display hint against the platform watermark (SPEC §5, never a wall clock): an
+open clock that is not overdue and whose deadline falls before the watermark
+plus two days. Every other open clock is open. The overview's overdue count,
+the per-recipient split, the status filter and the status column all use the
+clauses below, so they cannot disagree with each other or with the view.
+
+Overdue clocks are found from the partial index of open RET-1 findings (few)
+joined to the clocks by primary key; the other statuses from the partial index
+of open clocks by deadline. The archive-sized table is never scanned.
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, false, func, literal, select
+from sqlalchemy import and_, case, exists, false, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from oversight_ui.queries import watermark
@@ -27,6 +32,7 @@ from oversight_ui.queries.common import (
     period_clause,
 )
 from oversight_ui.scope import Scope
+from store.models import Finding as F
 from store.models import RetentionClock as R
 
 DUE_SOON = timedelta(days=2)
@@ -38,6 +44,15 @@ AGG_COLUMNS = [Column("recipient", "Recipient", "party"), Column("open", "Open",
                Column("due_soon", "Due within 2 days", "int"), Column("overdue", "Overdue", "int")]
 STATUSES = ("open", "due_soon", "overdue", "deleted")
 
+# An open RET-1 finding for this clock (served by the partial index ix_findings_ret1_open_key).
+RET1_OPEN = and_(F.rule == "RET-1", F.resolved_at.is_(None))
+HAS_OPEN_RET1 = exists().where(RET1_OPEN, F.key == R.transfer_id)
+
+
+def _due_soon(wm: datetime | None) -> Any:
+    """Deadline within two days of the watermark (no watermark yet: nothing is due)."""
+    return false() if wm is None else R.deadline < wm + DUE_SOON
+
 
 def _status_clause(status: str | None, wm: datetime | None) -> Any:
     """The rows whose clock status is `status` (None: every open clock)."""
@@ -46,20 +61,20 @@ def _status_clause(status: str | None, wm: datetime | None) -> Any:
         return is_open
     if status == "deleted":
         return R.status != "open"
-    if wm is None:  # no watermark yet: nothing is due, every open clock is just open
-        return is_open if status == "open" else false()
     if status == "overdue":
-        return and_(is_open, R.deadline < wm)
+        return and_(is_open, HAS_OPEN_RET1)
     if status == "due_soon":
-        return and_(is_open, R.deadline >= wm, R.deadline < wm + DUE_SOON)
-    return and_(is_open, R.deadline >= wm + DUE_SOON)
+        return false() if wm is None else and_(is_open, not_(HAS_OPEN_RET1), _due_soon(wm))
+    if wm is None:
+        return and_(is_open, not_(HAS_OPEN_RET1))
+    return and_(is_open, not_(HAS_OPEN_RET1), or_(R.deadline.is_(None), R.deadline >= wm + DUE_SOON))
 
 
 def _clock_status(wm: datetime | None) -> Any:
-    if wm is None:
-        return case((R.status != "open", R.status), else_="open")
-    return case((R.status != "open", R.status), (R.deadline < literal(wm), "overdue"),
-                (R.deadline < literal(wm + DUE_SOON), "due_soon"), else_="open")
+    whens: list[Any] = [(R.status != "open", R.status), (HAS_OPEN_RET1, "overdue")]
+    if wm is not None:
+        whens.append((_due_soon(wm), "due_soon"))
+    return case(*whens, else_="open")
 
 
 def _scope(scope: Scope, f: ViewFilters) -> Any:
@@ -67,16 +82,25 @@ def _scope(scope: Scope, f: ViewFilters) -> Any:
 
 
 def by_recipient(db: Session, scope: Scope, f: ViewFilters, wm: datetime | None) -> list[dict[str, Any]]:
-    """Open clocks per recipient, split into open / due soon / overdue against `wm`
-    (the watermark, read once by the caller; None: nothing is due yet)."""
+    """Open clocks per recipient, split into open / due soon / overdue (`wm`: the
+    watermark, read once by the caller; None: nothing is due soon yet).
+
+    Open RET-1 findings are joined once (a finding id is a function of rule and
+    key, so at most one per transfer), not probed per clock."""
+    o = select(F.key).where(RET1_OPEN).subquery("ret1")
+    overdue = o.c.key.is_not(None)
     if wm is None:
-        cols = [func.count().label("open"), literal(0).label("due_soon"), literal(0).label("overdue")]
+        soon, rest = false(), not_(overdue)
     else:
-        cols = [func.count().filter(R.deadline >= wm + DUE_SOON).label("open"),
-                func.count().filter(R.deadline >= wm, R.deadline < wm + DUE_SOON).label("due_soon"),
-                func.count().filter(R.deadline < wm).label("overdue")]
-    rows = db.execute(select(R.recipient, *cols).where(_scope(scope, f), R.status == "open")
-                      .group_by(R.recipient).order_by(R.recipient)).mappings().all()
+        soon = and_(not_(overdue), R.deadline < wm + DUE_SOON)
+        rest = and_(not_(overdue), or_(R.deadline.is_(None), R.deadline >= wm + DUE_SOON))
+    rows = db.execute(
+        select(R.recipient, func.count().filter(rest).label("open"),
+               func.count().filter(soon).label("due_soon"),
+               func.count().filter(overdue).label("overdue"))
+        .select_from(R.__table__.outerjoin(o, o.c.key == R.transfer_id))
+        .where(_scope(scope, f), R.status == "open")
+        .group_by(R.recipient).order_by(R.recipient)).mappings().all()
     return [dict(r) for r in rows]
 
 

@@ -28,7 +28,7 @@ def test_sign_in_sets_a_hardened_session_cookie(app, factory) -> None:
     client = TestClient(app)
     resp = sign_in(client, "alice")
     assert resp.status_code == 303 and resp.headers["location"] == "/"
-    cookie = [h for h in resp.headers.get_list("set-cookie") if h.startswith("custodes_session=")][0]
+    cookie = next(h for h in resp.headers.get_list("set-cookie") if h.startswith("custodes_session="))
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Max-Age=28800" in cookie
     assert "Secure" not in cookie  # plain http in the test; https requests get Secure
     assert client.get("/").status_code == 200
@@ -38,7 +38,7 @@ def test_https_requests_get_secure_cookies(app, factory) -> None:
     _user(factory, "carol")
     client = TestClient(app, base_url="https://testserver")
     resp = sign_in(client, "carol")
-    cookie = [h for h in resp.headers.get_list("set-cookie") if h.startswith("custodes_session=")][0]
+    cookie = next(h for h in resp.headers.get_list("set-cookie") if h.startswith("custodes_session="))
     assert "Secure" in cookie
 
 
