@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, String, Text, func
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    String,
+    Text,
+    func,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -94,3 +104,21 @@ class UIFindingState(UIBase):
     parties: Mapped[list[str]] = mapped_column(ARRAY(Text))
     ui_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
     ui_status_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class UIFindingCount(UIBase):
+    """Signed deltas of the number of findings per (rule, severity, responsible party,
+    displayed status, involved parties), written by database triggers on `findings`
+    and `ui_finding_state` (migration 0102_ui_perf) and folded into one row per key
+    by `ui_fold_finding_counts()`. The sum of `n` per key is exact at any time; the
+    dashboard's counts read it instead of counting the findings."""
+
+    __tablename__ = "ui_finding_counts"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    rule: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[str] = mapped_column(String(16))
+    party: Mapped[str] = mapped_column(String(2))
+    status: Mapped[str] = mapped_column(String(16))
+    parties: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    n: Mapped[int] = mapped_column(BigInteger)
