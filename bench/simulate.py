@@ -1,16 +1,20 @@
 """Sustained output rate of the node simulators, to a JSONL file and to Kafka.
 
-    .venv/bin/python bench/simulate.py [--duration 3h] [--scale 1] [--config FILE]
-                                       [--bootstrap-servers 127.0.0.1:19092] [--no-kafka]
-                                       [--client aiokafka|kafka-python] [--repeat N]
+    flock /tmp/custodes-bench.lock .venv/bin/python bench/simulate.py
+        [--duration 3h] [--scale 1] [--config FILE] [--workers N[,M...]]
+        [--bootstrap-servers 127.0.0.1:19092] [--no-kafka] [--no-file] [--no-memory]
+        [--client aiokafka|kafka-python] [--compression none|gzip|...] [--repeat N]
 
 A fixed-size run (same seed, same events every time) is generated into
 /dev/null-like memory, a file, and Kafka; the rate is events per wall second
 including generation, chaining, hashing, signing and output. The machine is
 shared, so each run also reports the CPU seconds of this process (and of its
-children, e.g. a Kafka producer process) and the load average: compare CPU
+children: the worker processes) and the load average: compare CPU
 figures between runs, wall figures only at similar load. `--repeat N` runs
-each output N times. A breakdown of the per-event costs of the hot path
+each output N times. `--workers 0` is the in-process pipeline; N > 0 chains,
+signs and sends in N worker processes (`producers.parallel`), as
+`custodes simulate --workers N` does; the timer starts once the workers are
+up and connected. A breakdown of the per-event costs of the hot path
 follows, to show where time goes.
 """
 from __future__ import annotations
@@ -23,6 +27,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -33,6 +38,7 @@ from custodes.signing import NodeChain
 from custodes.timefmt import parse_ms
 from producers.config import injection_profile, load_config, parse_duration_ms
 from producers.engine import Simulation
+from producers.parallel import WorkerPool, node_costs
 from producers.sinks import BatchKafkaSink, FileSink, KafkaSink, MemorySink, Sink
 from producers.state import node_keys
 from producers.world import World
@@ -44,23 +50,37 @@ def _cpu() -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
-def one_run(sink: Sink, cfg_path: str | None, duration: str, scale: float) -> tuple[int, float, float]:
-    """(events, wall seconds, CPU seconds) of one fixed run into `sink`, including close()."""
+def one_run(make_sink: Callable[[int | None], Sink], cfg_path: str | None, duration: str,
+            scale: float, workers: int, file_out: Path | None = None) -> tuple[int, float, float]:
+    """(events, wall seconds, CPU seconds) of one fixed run, including the final flush/close.
+
+    `make_sink(None)` is the in-process sink; `make_sink(i)` worker i's (called in the worker).
+    With `file_out`, worker sinks write parts `file_out.part<i>`, merged at the end.
+    """
     cfg = load_config(cfg_path)
     world = World(1)
-    chains = {p: NodeChain(k) for p, k in node_keys(1, tuple(cfg.traffic.weights) + ("US",), "b").items()}
+    nodes = tuple(cfg.traffic.weights) + ("US",)
+    chains = {p: NodeChain(k) for p, k in node_keys(1, nodes, "b").items()}
     sim = Simulation(cfg, load_policy(None), injection_profile(cfg, "default"), world, chains, scale)
     start = parse_ms(cfg.run.start)
+    out: Sink | WorkerPool
+    if workers:
+        out = WorkerPool(chains, node_costs(cfg, nodes, scale), workers, make_sink,
+                         merge_to=file_out, part_path=(lambda i: Path(f"{file_out}.part{i}"))
+                         if file_out else None)
+        out.flush()  # workers up, sinks open (Kafka connected) before the clock starts
+    else:
+        out = make_sink(None)
     t0, c0 = time.perf_counter(), _cpu()
-    sim.begin(start, sink)
+    sim.begin(start, out)
     result = sim.run(start + parse_duration_ms(duration))
-    sink.close()
+    out.close()
     return result.events, time.perf_counter() - t0, _cpu() - c0
 
 
 def report(label: str, n: int, wall: float, cpu: float) -> None:
     load = os.getloadavg()[0]
-    print(f"  {label:<34} {n:,} events, {n / wall:9,.0f} events/s wall, "
+    print(f"  {label:<36} {n:,} events in {wall:5.2f} s: {n / wall:9,.0f} events/s wall, "
           f"{n / cpu:9,.0f} events per CPU-s  (load {load:.1f})", flush=True)
 
 
@@ -110,30 +130,71 @@ def main() -> int:
     ap.add_argument("--client", default="aiokafka", choices=("aiokafka", "kafka-python"),
                     help="Kafka sink: BatchKafkaSink (aiokafka batches) or KafkaSink (kafka-python)")
     ap.add_argument("--repeat", type=int, default=1, help="runs per output")
+    ap.add_argument("--workers", default=str(os.cpu_count() or 1),
+                    help="worker processes, or a comma list to compare (0 = in-process)")
+    ap.add_argument("--no-memory", action="store_true")
+    ap.add_argument("--no-file", action="store_true")
     args = ap.parse_args()
-    print(f"fixed run: duration {args.duration}, scale {args.scale}, config {args.config or 'default'}; "
+    cfg = load_config(args.config)
+    print(f"fixed run: duration {args.duration}, scale {args.scale}, config {args.config or 'default'} "
+          f"(checkpoint every {cfg.run.checkpoint_interval_s:g} s of event time); "
           f"{os.cpu_count()} CPUs, load {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    for _ in range(args.repeat):
-        report("generation only (memory sink)", *one_run(MemorySink(), args.config, args.duration, args.scale))
-    for _ in range(args.repeat):
-        with tempfile.TemporaryDirectory() as tmp:
-            report("to a JSONL file", *one_run(FileSink(Path(tmp) / "out.jsonl"), args.config,
-                                                args.duration, args.scale))
+    for workers in (int(w) for w in args.workers.split(",")):
+        print(f" workers {workers}{' (in-process)' if workers == 0 else ''}:")
+        run_outputs(args, workers)
+    if args.no_micro:
+        return 0
+    print("hot path:")
+    micro()
+    return 0
+
+
+def run_outputs(args: argparse.Namespace, workers: int) -> None:
+    if not args.no_memory and workers == 0:
+        for _ in range(args.repeat):
+            report("generation only (memory sink)", *one_run(
+                lambda i: MemorySink(), args.config, args.duration, args.scale, 0))
+    if not args.no_file:
+        for _ in range(args.repeat):
+            with tempfile.TemporaryDirectory() as tmp:
+                out = Path(tmp) / "out.jsonl"
+
+                def file(i: int | None, out: Path = out) -> Sink:
+                    return FileSink(out if i is None else Path(f"{out}.part{i}"))
+                n, wall, cpu = one_run(file, args.config, args.duration, args.scale, workers,
+                                       out if workers else None)
+                report("to a JSONL file", n, wall, cpu)
+                print(f"  {'':<36} mean event {out.stat().st_size / n:,.0f} bytes (with newline)")
     if not args.no_kafka:
         print(f"  Kafka ({args.client}): acks=all, idempotent, compression {args.compression}, linger "
               f"{args.linger_ms} ms, batch {args.batch_size // 1024} KiB; incl. final flush")
         for _ in range(args.repeat):
             topic = f"bench.simulate.{uuid.uuid4().hex[:8]}"
             sink_class = BatchKafkaSink if args.client == "aiokafka" else KafkaSink
-            sink = sink_class(args.bootstrap_servers, topic, linger_ms=args.linger_ms,
-                             batch_size=args.batch_size,
-                             compression_type=None if args.compression == "none" else args.compression)
-            report("to Kafka", *one_run(sink, args.config, args.duration, args.scale))
-    if args.no_micro:
-        return 0
-    print("hot path:")
-    micro()
-    return 0
+
+            def kafka(_: int | None, topic: str = topic, sink_class: Any = sink_class) -> Sink:
+                return sink_class(args.bootstrap_servers, topic, linger_ms=args.linger_ms,
+                                  batch_size=args.batch_size, log=lambda m: None,
+                                  compression_type=None if args.compression == "none"
+                                  else args.compression)
+            try:
+                report(f"to Kafka ({workers} workers)", *one_run(
+                    kafka, args.config, args.duration, args.scale, workers))
+            finally:
+                delete_topic(args.bootstrap_servers, topic)
+
+
+def delete_topic(bootstrap: str, topic: str) -> None:
+    from kafka.admin import KafkaAdminClient
+
+    try:
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+        try:
+            admin.delete_topics([topic])
+        finally:
+            admin.close()
+    except Exception as exc:  # noqa: BLE001 - a leftover bench topic is not worth failing for
+        print(f"  (could not delete topic {topic}: {exc!r})")
 
 
 if __name__ == "__main__":

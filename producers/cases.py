@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from custodes.parties import EU_PARTIES, US
+from custodes.parties import EU_PARTIES, PARTIES, US
 from custodes.policy import PURPOSES, PartyPolicy
-from custodes.timefmt import MS_PER_DAY, MS_PER_HOUR, format_ms, hour_of, month_of
+from custodes.signing import time_text
+from custodes.timefmt import MS_PER_DAY, MS_PER_HOUR, format_ms, hour_of
 from producers.config import InjectionRates, SimConfig
 from producers.guards import OfficerRoster
 from producers.truth import violation
@@ -67,6 +68,10 @@ def national_db(party: str) -> str:
     return "US-IDENT" if party == US else f"{party}-AFIS"
 
 
+def legal_basis(req: str, to: str) -> str:
+    return f"EBSP framework agreement; implementing arrangement {min(req, to)}-{max(req, to)}"
+
+
 class Cases:
     """Writes case scripts into the world's schedule."""
 
@@ -84,6 +89,11 @@ class Cases:
         self.eu_weights = [cfg.traffic.weights[p] for p in self.eu_nodes]
         self.scale = scale
         self.purposes = self._purposes(nodes)
+        self._random, self._bits = world.rng.random, world.rng.getrandbits
+        # (rule, party) -> (the world's draw-count row, rate): `draw` without lookups.
+        self._cells: dict[tuple[str, str], tuple[list[int], float]] = {}
+        self._db = {p: national_db(p) for p in PARTIES}
+        self._basis: dict[tuple[str, str], str] = {}
 
     def _purposes(self, nodes: tuple[str, ...]) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
         """Per party: (allowed purposes, prohibited purposes), sorted, for drawing by index.
@@ -119,8 +129,28 @@ class Cases:
         """A time at a uniform fraction in [lo, hi] of the span start..end."""
         return start + int((end - start) * (lo + (hi - lo) * self.rng.random()))
 
+    def below(self, n: int) -> int:
+        """`rng.randrange(n)` (same draws, same result) without its argument checks."""
+        bits, k = self._bits, n.bit_length()
+        r = bits(k)
+        while r >= n:
+            r = bits(k)
+        return r
+
     def draw(self, rule: str, party: str) -> bool:
-        return self.w.draw(rule, party, self.rates.rate(rule, party))
+        """`World.draw(rule, party, rate)`: one opportunity counted, True if injected."""
+        cell = self._cells.get((rule, party))
+        if cell is None:
+            row = self.w.draws.setdefault(rule, {}).setdefault(party, [0, 0])
+            cell = self._cells[(rule, party)] = (row, self.rates.rate(rule, party))
+        row, rate = cell
+        row[0] += 1
+        if rate <= 0.0:
+            return False
+        if self._random() < rate:
+            row[1] += 1
+            return True
+        return False
 
     def emit(self, t: int, party: str, type_: str, data: dict[str, Any], marks: list[Any] | None = None) -> None:
         self.w.push(t, K_EMIT, (party, type_, data, marks))
@@ -147,23 +177,24 @@ class Cases:
     def query(self, t: int, req: str, to: str, officer: str | None = None,
               burst: str | None = None) -> None:
         """A query from `req` to `to` at `t`, and its answer, transfer and aftermath."""
-        w, rng, pol = self.w, self.rng, self.pol(req)
+        w, rng, pol, below = self.w, self.rng, self.pol(req), self.below
         n = w.next_id(req, "Q")
         qid = f"Q-{req}-{n:08d}"
-        case_id = f"{req}-{hour_of(t)[:4]}-{n:07d}"
+        case_id = f"{req}-{time_text(t)[:4]}-{n:07d}"
         w.last_case[req] = case_id
         pur1, sys1, int1 = self.draw("PUR-1", req), self.draw("SYS-1", req), self.draw("INT-1", req)
         if officer is None:
-            officer = self.roster(req).assign(t, pol.max_queries_per_officer_hour, rng)
-        encounter, purpose, _ = ENCOUNTERS[rng.randrange(len(ENCOUNTERS))]
+            roster = w.rosters.get(req) or self.roster(req)
+            officer = roster.assign(t, pol.max_queries_per_officer_hour, rng)
+        encounter, purpose, _ = ENCOUNTERS[below(len(ENCOUNTERS))]
         allowed, bad = self.purposes[req]
         if purpose not in pol.purposes_allowed:
-            purpose = allowed[rng.randrange(len(allowed))]
+            purpose = allowed[below(len(allowed))]
         marks: list[Any] = []
         if pur1 and bad:
-            purpose = bad[rng.randrange(len(bad))]
+            purpose = bad[below(len(bad))]
             marks.append(("truth", violation("PUR-1", qid, req, case_id, t)))
-        records, justification = 1, JUSTIFICATIONS[rng.randrange(len(JUSTIFICATIONS))]
+        records, justification = 1, JUSTIFICATIONS[below(len(JUSTIFICATIONS))]
         if sys1:
             if rng.random() < 0.5:
                 records = rng.randint(2, 500)
@@ -174,17 +205,19 @@ class Cases:
             marks.append(("tamper",))
         if burst is not None:
             marks.append(("burst", burst))
-        subject = self.subject()
+        subject = f"{self._bits(256):064x}"
         nationality = to if to != US else req
-        self.emit(t, req, QUERY, {
+        basis = self._basis.get((req, to))
+        if basis is None:
+            basis = self._basis[(req, to)] = legal_basis(req, to)
+        self.w.push(t, K_EMIT, (req, QUERY, {
             "query_id": qid, "case_id": case_id, "requesting_party": req, "requested_party": to,
-            "officer_ref": officer, "purpose": purpose,
-            "legal_basis": f"EBSP framework agreement; implementing arrangement {min(req, to)}-{max(req, to)}",
-            "modalities": ["fingerprint", "face"] if rng.random() < 0.3 else ["fingerprint"],
+            "officer_ref": officer, "purpose": purpose, "legal_basis": basis,
+            "modalities": ["fingerprint", "face"] if self._random() < 0.3 else ["fingerprint"],
             "subject_ref": subject, "subject_nationality": nationality,
-            "target_databases": [national_db(to)], "records_requested": records,
+            "target_databases": [self._db[to]], "records_requested": records,
             "individual_justification": justification, "encounter": encounter,
-        }, marks or None)
+        }, marks or None))
         self.answer(t, req, to, qid, case_id, subject, encounter)
 
     def answer(self, t: int, req: str, to: str, qid: str, case_id: str, subject: str,
@@ -193,7 +226,7 @@ class Cases:
         rng, tc = self.rng, self.cfg.traffic
         ta = t + self.u(*tc.answer_delay_s)
         hit_rate = tc.us_hit_rate if req == US else tc.eu_hit_rate
-        x = rng.random()
+        x = self._random()
         result = "error" if x < tc.error_rate else ("hit" if x < tc.error_rate + hit_rate else "no_hit")
         mat1 = self.draw("MAT-1", to)
         send = result == "hit" and rng.random() < self.cfg.transfers.after_hit
@@ -202,19 +235,19 @@ class Cases:
         tt = ta + self.u(*tc.transfer_delay_s)
         if send:
             send = self.reciprocity_allows(to, req, tt)
-        self.emit(ta, to, ANSWER, {
+        self.w.push(ta, K_EMIT, (to, ANSWER, {
             "query_id": qid, "case_id": case_id, "responding_party": to, "result": result,
-            "matched_databases": [national_db(to)] if result == "hit" else [],
+            "matched_databases": [self._db[to]] if result == "hit" else [],
             "candidate_count": 1 + (rng.random() < 0.1) if result == "hit" else 0,
             "automated": True,
-        })
+        }, None))
         if send:
             self.transfer(tt, to, req, qid, case_id, subject, encounter, mat1)
 
     def reciprocity_allows(self, sender: str, recipient: str, tt: int) -> bool:
         eu = recipient if sender == US else sender
         ledger = self.w.ledger
-        entry = ledger.entry(eu, month_of(tt), lambda: self.draw("REC-1", eu), self.rng)
+        entry = ledger.entry(eu, time_text(tt)[:7], lambda: self.draw("REC-1", eu), self.rng)
         p = self.pol(eu)
         side = "a" if sender == eu else "b"
         return ledger.allow(entry, side, p.reciprocity_min_volume, p.reciprocity_min_ratio_permille)

@@ -62,6 +62,9 @@ def register(subparsers: Any) -> None:
                    "clock when resuming)")
     p.add_argument("--config", default=None, help="TOML merged over producers/config/default.toml")
     p.add_argument("--policy", default=None, help="policy TOML (SPEC §4); defaults when absent")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                   help="worker processes that chain, hash, sign and send the nodes' events "
+                   "(nodes split among them; one Kafka producer each); 0 = all in this process")
     p.add_argument("--validate", action="store_true",
                    help="debug: also build every event through the full codec validation and "
                    "fail if the fast path's bytes differ (several times slower)")
@@ -89,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
     from custodes.signing import NodeChain
     from custodes.trust import write_trust
     from producers.config import ConfigError, injection_profile, load_config, parse_duration_ms
-    from producers.engine import Simulation
+    from producers.engine import Output, Simulation
+    from producers.parallel import WorkerError, WorkerPool, node_costs
     from producers.progress import Progress
     from producers.sinks import BatchKafkaSink, DeliveryError, FileSink, KafkaSink, Sink
     from producers.state import StateDir, StateError, node_keys, run_meta
@@ -105,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
         duration = parse_duration_ms(args.duration or cfg.run.duration)
         if args.scale <= 0:
             raise ValueError("--scale must be > 0")
+        if args.workers < 0:
+            raise ValueError("--workers must be >= 0")
         speed: float | None
         if args.speed is None:
             speed = None if args.out != "kafka" else 1.0
@@ -156,16 +162,39 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:  # e.g. a policy under which no query is compliant
         print(f"custodes simulate: {args.policy or 'default policy'}: {exc}", file=err)
         return 2
-    try:
-        sink: Sink
+    append = not to_kafka and resumed and Path(args.out).exists()
+
+    def make_sink(part: int | None = None) -> Sink:
         if to_kafka:
             sink_class = BatchKafkaSink if args.kafka_client == "aiokafka" else KafkaSink
-            sink = sink_class(args.bootstrap_servers, topic,
-                             compression_type=None if args.compression == "none" else args.compression,
-                             log=lambda m: print(m, file=err))
+            return sink_class(args.bootstrap_servers, topic,  # type: ignore[no-any-return]
+                              compression_type=None if args.compression == "none" else args.compression,
+                              log=lambda m: print(m, file=err))
+        if part is not None:
+            return FileSink(part_path(part))
+        return FileSink(args.out, append=append)
+
+    def part_path(i: int) -> Path:
+        out = Path(args.out)
+        return out.with_name(f".{out.name}.part{i}")
+
+    pool: WorkerPool | None = None
+    try:
+        output: Sink | Output
+        if args.workers > 0:
+            if not to_kafka:  # fail here, not in a worker, if the file cannot be written
+                FileSink(args.out, append=True).close()
+            pool = WorkerPool(chains, node_costs(cfg, nodes, args.scale), args.workers,
+                              make_sink, merge_to=None if to_kafka else Path(args.out),
+                              append=append, part_path=None if to_kafka else part_path)
+            output = pool
+            if to_kafka:  # each worker connects by itself; fail here if the broker is absent
+                pool.flush()
         else:
-            sink = FileSink(args.out, append=resumed and Path(args.out).exists())
+            output = make_sink()
     except Exception as exc:  # noqa: BLE001 - report any client/file failure plainly
+        if pool is not None:
+            pool.abort()
         print(f"custodes simulate: cannot open output {args.out}: {exc}", file=err)
         return 1
 
@@ -173,7 +202,9 @@ def run(args: argparse.Namespace) -> int:
     where = f"Kafka {args.bootstrap_servers} topic {topic}" if to_kafka else args.out
     print(f"simulate: {len(nodes)} nodes, {'resuming' if resumed else 'starting'} at "
           f"{format_ms(start)} for {args.duration or cfg.run.duration}, scale {args.scale}, "
-          f"inject {rates.name}, speed {speed or 'max'} -> {where}", file=err)
+          f"inject {rates.name}, speed {speed or 'max'} -> {where}"
+          + (f"; {len(pool.groups)} workers ({' | '.join(','.join(g) for g in pool.groups)})"
+             if pool else ""), file=err)
 
     def on_signal(signum: int, _frame: Any) -> None:
         if sim.stop_requested:
@@ -183,17 +214,17 @@ def run(args: argparse.Namespace) -> int:
         sim.stop_requested = True
 
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    progress = Progress(world.emitted)
+    progress = Progress(world.emitted, detail=pool.progress if pool else None)
     status = 0
     try:
         if resumed:
-            sim.resume(sink)
+            sim.resume(output)
         else:
-            sim.begin(start, sink)
+            sim.begin(start, output)
         result = sim.run(start + duration, speed=speed, progress=progress)
         progress(result.horizon_ms, result.events, force=True)
         progress.done()
-        sink.close()
+        sim.out.close()  # type: ignore[union-attr]  # workers: their chain states replace `chains`
         if state is not None:
             state.save(meta, world, chains)
         n_truth = write_truth(truth_out, result.truth, result.horizon_ms)
@@ -207,7 +238,9 @@ def run(args: argparse.Namespace) -> int:
               f"trust {trust_out}" + (f"; state {state_path}" if state else ""), file=err)
         status = 130 if result.stopped else 0
     except Exception as exc:  # noqa: BLE001 - e.g. Kafka delivery failure: say so, exit 1
-        if not isinstance(exc, DeliveryError):
+        if pool is not None:
+            pool.abort()
+        if not isinstance(exc, (DeliveryError, WorkerError)):
             traceback.print_exc()
         print(f"\ncustodes simulate: failed: {exc}; state not saved, a restart re-sends "
               "from the last saved state", file=err)

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from custodes.canonical import canonical_bytes
 from custodes.parties import US
 from custodes.policy import Policy
-from custodes.signing import NodeChain
+from custodes.signing import NodeChain, time_text
 from custodes.timefmt import MS_PER_DAY, next_month_start_ms
 from producers.cases import TRANSFER, Cases
 from producers.config import InjectionRates, SimConfig
@@ -38,6 +38,60 @@ class RunResult:
     stopped: bool
     wall_s: float
     truth: list[dict[str, Any]] = field(default_factory=list)
+
+
+def tampered(raw: dict[str, Any]) -> bytes:
+    """INT-1: the event as it was chained, with a field no rule reads altered afterwards."""
+    altered = dict(raw)
+    data = dict(altered["data"])  # type: ignore[arg-type]
+    data["legal_basis"] = data["legal_basis"] + " (amended)"
+    altered["data"] = data
+    return canonical_bytes(altered)
+
+
+class Output(Protocol):
+    """Where the loop's node events go: chained, hashed, signed and written.
+
+    `heads[party]` exposes the chain counters the loop decides with
+    (`source`, `seq`, `since_checkpoint`, `last_checkpoint_ms`), up to date
+    after each `emit`/`checkpoint`. `Chained` does the chaining in this
+    process; `producers.parallel.WorkerPool` in worker processes.
+    """
+
+    @property
+    def heads(self) -> Mapping[str, Any]: ...
+
+    def emit(self, party: str, type_: str, data: dict[str, Any], t: int, tamper: bool) -> None: ...
+    def checkpoint(self, party: str, t: int) -> None: ...
+    def idle(self) -> None: ...
+    def flush(self) -> None: ...
+    def close(self) -> None: ...
+
+
+class Chained:
+    """In-process output: each node's `NodeChain` (trusted fast path), then the sink."""
+
+    def __init__(self, chains: dict[str, NodeChain], sink: Sink) -> None:
+        self.heads = self.chains = chains
+        self.sink = sink
+        self._write = sink.write
+
+    def emit(self, party: str, type_: str, data: dict[str, Any], t: int, tamper: bool) -> None:
+        # Trusted fast path: our own payloads, chained without re-validation (see NodeChain.append).
+        raw, value = self.chains[party].append(type_, data, t)
+        self._write(party, tampered(raw) if tamper else value)
+
+    def checkpoint(self, party: str, t: int) -> None:
+        self._write(party, self.chains[party].append_checkpoint(t)[1])
+
+    def idle(self) -> None:
+        self.sink.flush()  # make what was emitted visible now
+
+    def flush(self) -> None:
+        self.sink.flush()
+
+    def close(self) -> None:
+        self.sink.close()
 
 
 class Simulation:
@@ -61,13 +115,20 @@ class Simulation:
         self.flows = flows(cfg, self.nodes, scale)
         self.tables = {side: RhythmTable(cfg.traffic.rhythm[side]) for side in ("us", "eu")}
         self.stop_requested = False
-        self.sink: Sink | None = None
+        self.out: Output | None = None
+        self.heads: Mapping[str, Any] = chains
         self.events = 0
 
+    def _attach(self, sink: Sink | Output) -> None:
+        """A plain sink gets the in-process chains; an `Output` chains by itself."""
+        out = sink if hasattr(sink, "emit") else Chained(self.chains, sink)  # type: ignore[arg-type]
+        self.out = out  # type: ignore[assignment]
+        self.heads = out.heads  # type: ignore[union-attr]
+
     # --- set-up ---------------------------------------------------------------
-    def begin(self, start_ms: int, sink: Sink) -> None:
+    def begin(self, start_ms: int, sink: Sink | Output) -> None:
         """First run of a fresh world: initial checkpoints and the first arrivals."""
-        self.sink = sink
+        self._attach(sink)
         self.w.clock = start_ms
         for party in self.nodes:
             self._checkpoint(party, start_ms)
@@ -76,10 +137,10 @@ class Simulation:
                         K_ARRIVAL, i)
         self.w.push(start_ms, K_DAY, None)
 
-    def resume(self, sink: Sink) -> None:
+    def resume(self, sink: Sink | Output) -> None:
         """Continue a saved world: heartbeats restart from each node's last checkpoint."""
-        self.sink = sink
-        for party, chain in self.chains.items():
+        self._attach(sink)
+        for party, chain in self.heads.items():
             last = chain.last_checkpoint_ms if chain.last_checkpoint_ms is not None else self.w.clock
             self.w.push(last + self.interval, K_HEARTBEAT, party)
 
@@ -137,8 +198,8 @@ class Simulation:
             delay = wall0 + (t - sim0) / 1000 / speed - time.monotonic()
             if delay <= 0:
                 return
-            if delay > 0.5 and not flushed and self.sink is not None:
-                self.sink.flush()  # idle: make what was emitted visible now
+            if delay > 0.5 and not flushed and self.out is not None:
+                self.out.idle()  # idle: make what was emitted visible now
                 flushed = True
             time.sleep(min(delay, 0.2))
 
@@ -160,26 +221,31 @@ class Simulation:
         self.cases.query(t, party, partner, officer=officer, burst=bid)
 
     def _on_heartbeat(self, t: int, party: str) -> None:
-        chain = self.chains[party]
-        if chain.last_checkpoint_ms is not None and chain.last_checkpoint_ms + self.interval == t:
+        head = self.heads[party]
+        if head.last_checkpoint_ms is not None and head.last_checkpoint_ms + self.interval == t:
             self._checkpoint(party, t)
 
     def _on_emit(self, t: int, payload: Any) -> None:
         party, type_, data, marks = payload
-        chain = self.chains[party]
-        # Trusted fast path: our own payloads, chained without re-validation (see NodeChain.append).
-        raw, value = chain.append(type_, data, t)
         w = self.w
+        tamper = False
+        if marks:
+            for mark in marks:
+                if mark[0] == "tamper":
+                    tamper = True
+        self.out.emit(party, type_, data, t, tamper)  # type: ignore[union-attr]
+        self.events += 1
+        w.emitted[party] = w.emitted.get(party, 0) + 1
         if party in w.int1_pending:
             w.truth.append(w.int1_pending.pop(party))
+        head = self.heads[party]
         if marks:
             for mark in marks:
                 tag = mark[0]
                 if tag == "truth":
                     w.truth.append(mark[1])
                 elif tag == "tamper":
-                    value = self._tamper(raw)
-                    key = f"{chain.source}/{chain.seq + 1}"
+                    key = f"{head.source}/{head.seq + 1}"
                     w.int1_pending[party] = violation("INT-1", key, party, None, t)
                 elif tag == "burst":
                     b = w.bursts[mark[1]]
@@ -188,35 +254,21 @@ class Simulation:
                         w.truth.append(b[2])
         if type_ == TRANSFER:
             eu = data["recipient"] if party == US else party
-            row = w.transfers.setdefault(f"{eu}/{raw['time'][:7]}", [0, 0])
+            row = w.transfers.setdefault(f"{eu}/{time_text(t)[:7]}", [0, 0])
             row[0 if party == eu else 1] += 1
-        self._out(party, value)
-        if chain.since_checkpoint >= self.max_events - 1:
+        if head.since_checkpoint >= self.max_events - 1:
             self._checkpoint(party, t)
 
-    @staticmethod
-    def _tamper(raw: dict[str, Any]) -> bytes:
-        """INT-1: the event as it was chained, with a field no rule reads altered afterwards."""
-        altered = dict(raw)
-        data = dict(altered["data"])  # type: ignore[arg-type]
-        data["legal_basis"] = data["legal_basis"] + " (amended)"
-        altered["data"] = data
-        return canonical_bytes(altered)
-
     def _checkpoint(self, party: str, t: int, heartbeat: bool = True) -> None:
-        _, value = self.chains[party].append_checkpoint(t)
+        self.out.checkpoint(party, t)  # type: ignore[union-attr]
+        self.events += 1
+        emitted = self.w.emitted
+        emitted[party] = emitted.get(party, 0) + 1
         pending = self.w.int1_pending.pop(party, None)
         if pending is not None:
             self.w.truth.append(pending)
-        self._out(party, value)
         if heartbeat:
             self.w.push(t + self.interval, K_HEARTBEAT, party)
-
-    def _out(self, party: str, value: bytes) -> None:
-        assert self.sink is not None
-        self.sink.write(party, value)
-        self.w.emitted[party] = self.w.emitted.get(party, 0) + 1
-        self.events += 1
 
     # --- truth ---------------------------------------------------------------
     def truth(self, horizon_ms: int) -> list[dict[str, Any]]:

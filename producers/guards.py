@@ -36,7 +36,11 @@ class OfficerRoster:
         hour = time_ms // MS_PER_HOUR
         if hour != self.hour:
             self.hour, self.counts = hour, {}
-        start = rng.randrange(self.pool)
+        pool = self.pool  # rng.randrange(pool), the same draw without its argument checks
+        bits, k = rng.getrandbits, pool.bit_length()
+        start = bits(k)
+        while start >= pool:
+            start = bits(k)
         counts = self.counts
         for step in range(self.pool):
             i = (start + step) % self.pool

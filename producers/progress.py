@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 from custodes.timefmt import format_ms
@@ -10,7 +11,8 @@ from custodes.timefmt import format_ms
 
 class Progress:
     def __init__(self, counts: dict[str, int], stream: TextIO | None = None,
-                 every_s: float | None = None) -> None:
+                 every_s: float | None = None, detail: Callable[[], str] | None = None) -> None:
+        self.detail = detail
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
         self.every = every_s if every_s is not None else (0.5 if self.tty else 5.0)
@@ -28,6 +30,8 @@ class Progress:
         nodes = " ".join(f"{p}:{n:,}" for p, n in top)
         line = (f"sim {format_ms(sim_ms)[:16]}Z  {events:,} events  {rate:,.0f} ev/s  "
                 f"[{nodes}{' …' if len(self.counts) > 6 else ''}]")
+        if self.detail is not None:
+            line += f"  ({self.detail()})"
         if self.tty:
             self.stream.write("\r\x1b[2K" + line)
         else:

@@ -200,8 +200,10 @@ class BatchKafkaSink:
         self, bootstrap_servers: str, topic: str, *, linger_ms: int = 20,
         batch_size: int = 512 * 1024, compression_type: str | None = None,
         max_pending_bytes: int = 64 * 1024 * 1024, request_timeout_ms: int = 120_000,
-        log: Callable[[str], None] = print, **extra: Any,
+        log: Callable[[str], None] = print, producer: Any = None,
+        partitions: list[int] | None = None, **extra: Any,
     ) -> None:
+        """`producer`/`partitions`: an already started producer and the topic's partitions (tests)."""
         from aiokafka.partitioner import DefaultPartitioner
 
         self.topic = topic
@@ -213,12 +215,15 @@ class BatchKafkaSink:
         self._thread = threading.Thread(target=self._loop.run_forever, name="custodes-kafka",
                                         daemon=True)
         self._thread.start()
-        try:
-            self.producer, partitions = self._run(self._start(
-                bootstrap_servers, batch_size, compression_type, request_timeout_ms, extra))
-        except BaseException:
-            self._stop_loop()
-            raise
+        if producer is not None:
+            self.producer, partitions = producer, partitions or [0]
+        else:
+            try:
+                self.producer, partitions = self._run(self._start(
+                    bootstrap_servers, batch_size, compression_type, request_timeout_ms, extra))
+            except BaseException:
+                self._stop_loop()
+                raise
         self._partitions = partitions
         self._partitioner = DefaultPartitioner()
         self._partition_of: dict[str, int] = {}

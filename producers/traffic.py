@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from math import log
 
 from custodes.parties import EU_PARTIES, US
 from custodes.timefmt import MS_PER_DAY, MS_PER_HOUR
@@ -71,8 +72,11 @@ def next_arrival(after_ms: int, per_day: float, table: RhythmTable, rng: random.
     """The next arrival strictly after `after_ms` (thinning of a peak-rate Poisson process)."""
     peak_per_ms = per_day * table.peak_factor / MS_PER_DAY
     t = float(after_ms)
+    rnd, accept = rng.random, table.accept
     while True:
-        t += rng.expovariate(peak_per_ms)
+        t += -log(1.0 - rnd()) / peak_per_ms  # rng.expovariate(peak_per_ms), inlined
         tm = int(t)
-        if tm > after_ms and rng.random() < table.accept_at(tm):
-            return tm
+        if tm > after_ms:
+            days = tm // MS_PER_DAY  # table.accept_at(tm), inlined
+            if rnd() < accept[((days + 3) % 7) * 24 + (tm - days * MS_PER_DAY) // MS_PER_HOUR]:
+                return tm

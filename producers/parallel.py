@@ -1,0 +1,311 @@
+"""Chaining, hashing, signing and sending in worker processes (`--workers N`).
+
+The simulation itself stays in one process: one random generator drives
+every node, and cross-node steps (a US query answered by DE, the reciprocity
+ledger, officer rosters) draw from it in global time order, so it cannot be
+split by node without changing the output. What follows generation is a pure
+function of each node's (type, data, time) sequence: seq, prevhash, hash, id,
+canonical bytes, the Ed25519 checkpoint signatures and the Kafka send. The
+`WorkerPool` routes each node's events, in order, to the worker that owns
+the node (nodes split by expected cost), in pickled batches over a pipe; a
+full pipe blocks the generator (back-pressure all the way from the broker).
+
+Each worker has its own sink (one Kafka producer per process; key = party, so
+each node's events stay in order within its partition). For a file, each
+worker writes a part and `close()` merges the parts in the generator's global
+order, so the file is byte-identical to the in-process run. The loop reads
+the chain counters it decides with (seq, checkpoints due) from `heads`, a
+shadow of each chain kept in this process. At the end the workers return
+their chain states, which replace `chains` for saving.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import signal
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+from custodes.signing import NodeChain
+from producers.sinks import Sink
+
+BATCH = 512            # events per message to a worker
+# Relative CPU cost of an event and of a signed checkpoint, for splitting nodes.
+EVENT_COST, CHECKPOINT_COST = 1.0, 3.0
+
+
+class WorkerError(RuntimeError):
+    """A worker process failed (its sink, or it died): the run stops unsaved."""
+
+
+@dataclass(slots=True)
+class Head:
+    """What the loop needs of a node's chain, kept in the generating process."""
+
+    source: str
+    seq: int
+    since_checkpoint: int
+    last_checkpoint_ms: int | None
+
+    @classmethod
+    def of(cls, chain: NodeChain) -> Head:
+        return cls(chain.source, chain.seq, chain.since_checkpoint, chain.last_checkpoint_ms)
+
+
+def split(costs: Mapping[str, float], workers: int) -> list[tuple[str, ...]]:
+    """Nodes into at most `workers` groups of similar cost (largest first; deterministic)."""
+    groups: list[list[str]] = [[] for _ in range(max(1, min(workers, len(costs))))]
+    load = [0.0] * len(groups)
+    for party in sorted(costs, key=lambda p: (-costs[p], p)):
+        i = min(range(len(groups)), key=lambda g: (load[g], g))
+        groups[i].append(party)
+        load[i] += costs[party]
+    return [tuple(g) for g in groups if g]
+
+
+def _worker(index: int, chains: dict[str, NodeChain], make_sink: Callable[[int], Sink],
+            inbox: Any, outbox: Any, written: Any, inherited: list[Any]) -> None:
+    """A worker's life: chain and write every batch; flush on request; return chain states."""
+    from producers.engine import tampered
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the generator's to handle
+    for conn in inherited:                          # other workers' pipe ends (fork copies)
+        conn.close()
+    sink: Sink | None = None
+    try:
+        sink = make_sink(index)
+        write = sink.write
+        loads, recv = pickle.loads, inbox.recv_bytes
+        while True:
+            msg = loads(recv())
+            if type(msg) is list:
+                for party, t, type_, data, tamper in msg:
+                    chain = chains[party]
+                    if type_ is None:
+                        write(party, chain.append_checkpoint(t)[1])
+                    elif tamper:
+                        write(party, tampered(chain.append(type_, data, t)[0]))
+                    else:
+                        write(party, chain.append(type_, data, t)[1])
+                written[index] += len(msg)
+            elif msg == "flush":
+                sink.flush()
+                outbox.send(("flushed", None))
+            elif msg == "idle":
+                sink.flush()
+            elif msg == "close":
+                sink.close()
+                outbox.send(("closed", {p: c.state() for p, c in chains.items()}))
+                return
+    except EOFError:      # the generator is gone: nothing to report to
+        os._exit(1)
+    except BaseException as exc:  # noqa: BLE001 - reported to the generator, which stops the run
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        try:
+            outbox.send(("error", detail))
+        except OSError:
+            pass
+        os._exit(1)
+
+
+class WorkerPool:
+    """An `engine.Output` whose chains and sinks live in `workers` processes.
+
+    `make_sink(i)` is called inside worker i (after the fork) and returns its
+    sink. With `merge_to`, the sinks must be files `part_path(i)`; `close()`
+    merges them into `merge_to` in global order (appending if `append`).
+    """
+
+    def __init__(self, chains: dict[str, NodeChain], costs: Mapping[str, float], workers: int,
+                 make_sink: Callable[[int], Sink], *, merge_to: Path | None = None,
+                 append: bool = False, part_path: Callable[[int], Path] | None = None) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self.chains = chains
+        self.heads = {p: Head.of(c) for p, c in chains.items()}
+        self.groups = split(costs, workers)
+        self.written = ctx.RawArray("q", len(self.groups))  # events each worker has written
+        self.merge_to, self.append, self.part_path = merge_to, append, part_path
+        self.order: bytearray | None = bytearray() if merge_to is not None else None
+        self._procs: list[Any] = []
+        self._inboxes: list[Any] = []
+        self._outboxes: list[Any] = []
+        parent_ends: list[Any] = []
+        for i, group in enumerate(self.groups):
+            inbox_r, inbox_w = ctx.Pipe(duplex=False)
+            outbox_r, outbox_w = ctx.Pipe(duplex=False)
+            proc = ctx.Process(
+                target=_worker, name=f"custodes-simulate-worker-{i}", daemon=True,
+                args=(i, {p: chains[p] for p in group}, make_sink, inbox_r, outbox_w,
+                      self.written, list(parent_ends)))
+            proc.start()
+            inbox_r.close()
+            outbox_w.close()
+            parent_ends += [inbox_w, outbox_r]
+            self._procs.append(proc)
+            self._inboxes.append(inbox_w)
+            self._outboxes.append(outbox_r)
+        self.route = {p: i for i, group in enumerate(self.groups) for p in group}
+        self._buffers: list[list[Any]] = [[] for _ in self.groups]
+        self._closed = False
+
+    # --- engine.Output ----------------------------------------------------------
+    def emit(self, party: str, type_: str, data: dict[str, Any], t: int, tamper: bool) -> None:
+        head = self.heads[party]
+        head.seq += 1
+        head.since_checkpoint += 1
+        self._put(party, (party, t, type_, data, tamper))
+
+    def checkpoint(self, party: str, t: int) -> None:
+        head = self.heads[party]
+        head.seq += 1
+        head.since_checkpoint, head.last_checkpoint_ms = 0, t
+        self._put(party, (party, t, None, None, False))
+
+    def _put(self, party: str, item: tuple[Any, ...]) -> None:
+        i = self.route[party]
+        buf = self._buffers[i]
+        buf.append(item)
+        if self.order is not None:
+            self.order.append(i)
+        if len(buf) >= BATCH:
+            self._send(i, buf)
+            self._buffers[i] = []
+
+    def _send(self, i: int, msg: Any) -> None:
+        try:
+            self._inboxes[i].send_bytes(pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            self._fail(i)
+        if self._outboxes[i].poll():
+            self._reply(i)  # only an error arrives unasked
+
+    def _send_buffers(self) -> None:
+        for i, buf in enumerate(self._buffers):
+            if buf:
+                self._send(i, buf)
+                self._buffers[i] = []
+
+    def _reply(self, i: int) -> Any:
+        try:
+            kind, payload = self._outboxes[i].recv()
+        except (EOFError, OSError):
+            self._fail(i)
+        if kind == "error":
+            self._stop_all()
+            raise WorkerError(f"worker {i} ({','.join(self.groups[i])}) failed: {payload}")
+        return payload
+
+    def _fail(self, i: int) -> NoReturn:
+        """Worker i is gone: its own report if it left one, else its exit code."""
+        report = None
+        try:
+            if self._outboxes[i].poll(1.0):
+                kind, payload = self._outboxes[i].recv()
+                report = payload if kind == "error" else None
+        except (EOFError, OSError):
+            pass
+        proc = self._procs[i]
+        proc.join(5)
+        self._stop_all()
+        what = f"failed: {report}" if report else f"died (exit code {proc.exitcode})"
+        raise WorkerError(f"worker {i} ({','.join(self.groups[i])}) {what}")
+
+    def idle(self) -> None:
+        """Hand over what is buffered and let the workers flush: the stream is waiting."""
+        self._send_buffers()
+        for i in range(len(self.groups)):
+            self._send(i, "idle")
+
+    def flush(self) -> None:
+        self._send_buffers()
+        for i in range(len(self.groups)):
+            self._send(i, "flush")
+        for i in range(len(self.groups)):
+            self._reply(i)
+
+    def close(self) -> None:
+        """Flush and stop every worker; their final chain states replace `chains`; merge files."""
+        if self._closed:
+            return
+        self._send_buffers()
+        for i in range(len(self.groups)):
+            self._send(i, "close")
+        states: dict[str, Any] = {}
+        for i in range(len(self.groups)):
+            states.update(self._reply(i))
+        self._closed = True
+        for proc in self._procs:
+            proc.join(30)
+        for party, st in states.items():
+            self.chains[party] = NodeChain.from_state(self.chains[party].key, st,
+                                                      validate=self.chains[party].validate)
+        if self.merge_to is not None:
+            assert self.order is not None and self.part_path is not None
+            merge(self.merge_to, [self.part_path(i) for i in range(len(self.groups))],
+                  self.order, self.append)
+
+    def abort(self) -> None:
+        """Stop the workers without flushing (after a failure); parts are removed."""
+        self._stop_all()
+        if self.part_path is not None:
+            for i in range(len(self.groups)):
+                self.part_path(i).unlink(missing_ok=True)
+
+    def _stop_all(self) -> None:
+        self._closed = True
+        for conn in self._inboxes:
+            conn.close()
+        for proc in self._procs:
+            proc.join(2)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join(5)
+
+    def progress(self) -> str:
+        """Events written by each worker so far (the progress line's detail)."""
+        return f"{len(self.groups)} workers: " + " + ".join(f"{n:,}" for n in self.written)
+
+
+def merge(out: Path, parts: list[Path], order: bytearray, append: bool) -> None:
+    """The workers' part files as one file, in the generator's order; parts are removed."""
+    files = [open(p, "rb") for p in parts]  # noqa: SIM115 - closed below
+    try:
+        readers = [f.readline for f in files]
+        with open(out, "ab" if append else "wb", buffering=1 << 20) as fh:
+            write = fh.write
+            for i in order:
+                write(readers[i]())
+            fh.flush()
+            os.fsync(fh.fileno())
+        leftover = [str(p) for p, f in zip(parts, files, strict=True) if f.read(1)]
+        if leftover:
+            raise WorkerError(f"merge: lines left over in {', '.join(leftover)}")
+    finally:
+        for f in files:
+            f.close()
+    for p in parts:
+        p.unlink(missing_ok=True)
+
+
+def node_costs(cfg: Any, nodes: tuple[str, ...], scale: float) -> dict[str, float]:
+    """Expected relative CPU per simulated day of each node: events, and signed checkpoints.
+
+    Every query is sent by one node and answered by another, so a node's
+    volume is about the queries it sends plus those it answers: the US takes
+    part in all of them, each EU node in its weight's share.
+    """
+    from custodes.parties import US
+
+    t = cfg.traffic
+    eu = [p for p in nodes if p != US]
+    total_w = sum(t.weights[p] for p in t.weights) or 1.0
+    volume = (t.us_queries_per_day + t.eu_queries_per_day) * scale
+    checkpoints = 86_400 / max(cfg.run.checkpoint_interval_s, 1e-3)
+    costs = {p: volume * t.weights[p] / total_w * EVENT_COST for p in eu}
+    if US in nodes:
+        costs[US] = sum(volume * t.weights[p] / total_w for p in eu) * EVENT_COST
+    return {p: c + checkpoints * CHECKPOINT_COST for p, c in costs.items()}

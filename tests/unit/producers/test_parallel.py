@@ -1,0 +1,106 @@
+"""Worker processes chain and write the nodes' events; the output is the in-process run's."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from custodes.signing import NodeChain
+from producers.parallel import WorkerError, WorkerPool, split
+from producers.sinks import FileSink
+from producers.state import node_keys
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def cli(tmp_path: Path, name: str, *extra: str, duration: str = "1d",
+        state: str | None = None) -> bytes:
+    out = tmp_path / f"{name}.jsonl"
+    args = [sys.executable, "-m", "custodes.cli", "simulate", "--seed", "9", "--duration", duration,
+            "--scale", "0.05", "--inject", "heavy", "--out", str(out),
+            "--config", "producers/config/test.toml", *extra]
+    if state:
+        args += ["--state-dir", str(tmp_path / state)]
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=False, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert list(tmp_path.glob(f".{name}.jsonl.part*")) == []   # parts merged and removed
+    return (out.read_bytes() + b"\n--truth--\n" + (tmp_path / f"{name}.truth.jsonl").read_bytes()
+            + (tmp_path / f"{name}.trust.toml").read_bytes())
+
+
+def test_any_number_of_workers_gives_the_in_process_bytes_and_truth(tmp_path):
+    reference = cli(tmp_path, "w0", "--workers", "0")
+    assert reference.count(b"\n") > 1000
+    assert cli(tmp_path, "w2", "--workers", "2") == reference
+    assert cli(tmp_path, "w5", "--workers", "5") == reference
+
+
+def test_a_parallel_run_resumes_like_an_in_process_one(tmp_path):
+    def two_halves(name: str, workers: str) -> bytes:
+        cli(tmp_path, name, "--workers", workers, duration="12h", state=f"{name}-state")
+        return cli(tmp_path, name, "--workers", workers, duration="12h", state=f"{name}-state")
+
+    assert two_halves("serial", "0") == two_halves("parallel", "2")
+
+
+def test_nodes_are_split_by_cost_largest_first_deterministically():
+    costs = {"US": 50.0, "DE": 10.0, "FR": 8.0, "IT": 7.0, "MT": 1.0}
+    assert split(costs, 2) == [("US",), ("DE", "FR", "IT", "MT")]
+    assert split(costs, 3) == [("US",), ("DE", "MT"), ("FR", "IT")]
+    assert split(costs, 10) == [("US",), ("DE",), ("FR",), ("IT",), ("MT",)]
+    assert split(costs, 1) == [("US", "DE", "FR", "IT", "MT")]
+
+
+class BrokenSink(FileSink):
+    """Fails on the 50th write, like a Kafka producer that gave up on a record."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.n = 0
+
+    def write(self, party: str, value: bytes) -> None:
+        self.n += 1
+        if self.n == 50:
+            raise RuntimeError("broker refused the batch")
+        super().write(party, value)
+
+
+def test_a_failing_worker_stops_the_run_with_its_error(tmp_path):
+    chains = {p: NodeChain(k) for p, k in node_keys(1, ("US", "DE"), "t").items()}
+    pool = WorkerPool(chains, {"US": 2.0, "DE": 1.0}, 2,
+                      lambda i: BrokenSink(tmp_path / f"{i}.jsonl") if i == 1 else
+                      FileSink(tmp_path / f"{i}.jsonl"))
+    with pytest.raises(WorkerError, match=r"worker 1 \(DE\) failed: RuntimeError: broker refused"):
+        for t in range(1, 100_000):
+            pool.checkpoint("DE", t)
+            pool.checkpoint("US", t)
+    pool.abort()
+    assert all(not p.is_alive() for p in pool._procs)
+
+
+def test_a_killed_worker_is_reported_with_its_exit_code(tmp_path):
+    chains = {p: NodeChain(k) for p, k in node_keys(1, ("US", "DE"), "t").items()}
+    pool = WorkerPool(chains, {"US": 2.0, "DE": 1.0}, 2, lambda i: FileSink(tmp_path / f"{i}.jsonl"))
+    pool._procs[0].kill()
+    pool._procs[0].join(5)
+    with pytest.raises(WorkerError, match=r"worker 0 \(US\) died \(exit code -9\)"):
+        for t in range(1, 100_000):
+            pool.checkpoint("US", t)
+        pool.flush()
+    pool.abort()
+
+
+def test_workers_return_their_chain_heads_for_saving(tmp_path):
+    chains = {p: NodeChain(k) for p, k in node_keys(1, ("US", "DE", "FR"), "t").items()}
+    serial = {p: NodeChain(k) for p, k in node_keys(1, ("US", "DE", "FR"), "t").items()}
+    pool = WorkerPool(chains, {"US": 2.0, "DE": 1.0, "FR": 1.0}, 2,
+                      lambda i: FileSink(tmp_path / f"{i}.jsonl"))
+    for t in range(1, 3000):
+        party = ("US", "DE", "FR")[t % 3]
+        pool.checkpoint(party, t)
+        serial[party].append_checkpoint(t)
+    pool.close()
+    assert {p: c.state() for p, c in chains.items()} == {p: c.state() for p, c in serial.items()}
+    assert pool.heads["US"].seq == serial["US"].seq
