@@ -63,6 +63,7 @@ class Output(Protocol):
 
     def emit(self, party: str, type_: str, data: dict[str, Any], t: int, tamper: bool) -> None: ...
     def checkpoint(self, party: str, t: int) -> None: ...
+    def nudge(self) -> None: ...
     def idle(self) -> None: ...
     def flush(self) -> None: ...
     def close(self) -> None: ...
@@ -83,6 +84,9 @@ class Chained:
 
     def checkpoint(self, party: str, t: int) -> None:
         self._write(party, self.chains[party].append_checkpoint(t)[1])
+
+    def nudge(self) -> None:
+        pass  # nothing is held back in this process
 
     def idle(self) -> None:
         self.sink.flush()  # make what was emitted visible now
@@ -198,9 +202,12 @@ class Simulation:
             delay = wall0 + (t - sim0) / 1000 / speed - time.monotonic()
             if delay <= 0:
                 return
-            if delay > 0.5 and not flushed and self.out is not None:
-                self.out.idle()  # idle: make what was emitted visible now
-                flushed = True
+            if self.out is not None:
+                if delay > 0.5 and not flushed:
+                    self.out.idle()  # idle: make what was emitted visible now
+                    flushed = True
+                else:
+                    self.out.nudge()  # ahead of the clock: pass on what is batched
             time.sleep(min(delay, 0.2))
 
     # --- handlers ------------------------------------------------------------

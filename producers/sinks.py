@@ -341,6 +341,10 @@ class BatchKafkaSink:
             time.sleep(0.005)
             waited += 1
 
+    def submit(self) -> None:
+        """Hand the open batches to the sender now, without waiting (the stream paused)."""
+        self._submit_all()
+
     def flush(self) -> None:
         self._submit_all()
         self._wait(0)

@@ -104,3 +104,25 @@ def test_workers_return_their_chain_heads_for_saving(tmp_path):
     pool.close()
     assert {p: c.state() for p, c in chains.items()} == {p: c.state() for p, c in serial.items()}
     assert pool.heads["US"].seq == serial["US"].seq
+
+
+def test_a_paced_stream_hands_small_batches_over_without_waiting_for_a_full_one(tmp_path):
+    import time
+
+    from producers.parallel import LINGER_S
+
+    chains = {p: NodeChain(k) for p, k in node_keys(1, ("US", "DE"), "t").items()}
+    pool = WorkerPool(chains, {"US": 2.0, "DE": 1.0}, 2, lambda i: FileSink(tmp_path / f"{i}.jsonl"))
+    pool.checkpoint("US", 1)
+    pool.checkpoint("DE", 1)
+    pool._sent_at = time.monotonic()
+    pool.nudge()                      # too soon: stays batched
+    time.sleep(0.3)
+    assert list(pool.written) == [0, 0]
+    time.sleep(LINGER_S)
+    pool.nudge()                      # what _pace calls while ahead of the clock
+    deadline = time.monotonic() + 5
+    while list(pool.written) != [1, 1] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert list(pool.written) == [1, 1]
+    pool.close()
