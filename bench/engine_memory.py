@@ -1,6 +1,6 @@
 """What the rule engine keeps per case: RSS and tracemalloc per open retention clock.
 
-    .venv/bin/python bench/engine_memory.py [--cases 200000] [--mode open|closed|both]
+    .venv/bin/python bench/engine_memory.py [--cases 200000] [--mode open|closed|transfers|both]
                                             [--tracemalloc] [--breakdown]
 
 Each case is three node events, as in the framework: a `query.submitted` by the
@@ -15,6 +15,10 @@ retention deadline (14 days) passes.
 
 * `open`: no deletions, so every transfer's clock stays open (the live
   benchmark's "1M open retention clocks", plus the query and answer).
+* `transfers`: only `transfer.sent` events, built with `codec.build` exactly as
+  `bench/live.py --clocks N` does (EU senders, recipient US, never deleted) and
+  the engine never advanced (no watermark): the engine's share of the live
+  "1M open retention clocks" figure, reported per open clock.
 * `closed`: the recipient deletes each transfer (scope full) right after it, so
   every clock closes in time and only what SPEC §7 and the rules need forever
   remains (identity of each event, MAT-1 hit times).
@@ -107,8 +111,32 @@ def cases(n: int, delete: bool) -> Iterator[Event]:
         t += 4 * STEP_MS
 
 
-def run(n: int, delete: bool, trace: bool, breakdown: bool) -> dict[str, float]:
+def transfers(n: int) -> Iterator[Event]:
+    """bench/live.py's `memory()` events: one transfer per clock, codec-built."""
+    from custodes.codec import build
+
+    heads = {p: (0, ZERO_HASH) for p in EU_PARTIES}
+    for i in range(n):
+        sender = EU_PARTIES[i % len(EU_PARTIES)]
+        seq, prev = heads[sender]
+        event = build(source=node_source(sender), type="ebsp.transfer.sent.v1",
+                      time_ms=1_767_225_600_000 + i, seq=seq + 1, prevhash=prev, data={
+                          "transfer_id": f"T-{sender}-{i:08d}", "query_id": f"Q-{i:08d}",
+                          "case_id": f"{sender}-2026-{i:07d}", "sender": sender,
+                          "recipient": "US", "subject_ref": "ab" * 32,
+                          "data_categories": ["fingerprint"], "special_categories": [],
+                          "special_category_justification": None,
+                          "source_databases": [f"{sender}-AFIS"], "records": 1})
+        heads[sender] = (event.seq, event.hash)
+        yield event
+
+
+def run(n: int, mode: str, trace: bool, breakdown: bool) -> dict[str, float]:
     engine = Engine(load_policy(None))
+    if mode == "transfers":  # built as ingested, like bench/live.py (each event then dropped)
+        events, advance_every = transfers(n), 0
+    else:
+        events, advance_every = cases(n, mode == "closed"), ADVANCE_EVERY
     gc.collect()
     rss0 = rss_mib()
     if trace:
@@ -117,14 +145,16 @@ def run(n: int, delete: bool, trace: bool, breakdown: bool) -> dict[str, float]:
         traced0 = tracemalloc.get_traced_memory()[0]
     t0, c0 = time.perf_counter(), time.process_time()
     ingest, k, latest, findings = engine.ingest, 0, START, 0
-    for event in cases(n, delete):
+    for event in events:
         findings += len(ingest(event))
         latest = event.time_ms
         k += 1
-        if k % ADVANCE_EVERY == 0:
+        if advance_every and k % advance_every == 0:
             findings += len(engine.advance(latest))
-    findings += len(engine.advance(latest))
+    if advance_every:
+        findings += len(engine.advance(latest))
     cpu = time.process_time() - c0
+    del events
     gc.collect()
     out = {"cases": n, "events": k, "findings": findings, "cpu_s": cpu,
            "wall_s": time.perf_counter() - t0, "rss_mib": rss_mib() - rss0}
@@ -145,6 +175,15 @@ def run(n: int, delete: bool, trace: bool, breakdown: bool) -> dict[str, float]:
 
 def report(mode: str, r: dict[str, float]) -> None:
     n = r["cases"]
+    if mode == "transfers":
+        line = (f"{mode} {n:>9,} transfers never deleted, engine never advanced "
+                f"({r['retention_clocks']:,} open clocks): RSS +{r['rss_mib']:,.1f} MiB = "
+                f"{r['rss_mib'] * 2**20 / n:,.0f} B/clock")
+        if "traced_mib" in r:
+            line += (f"; traced +{r['traced_mib']:,.1f} MiB = "
+                     f"{r['traced_mib'] * 2**20 / n:,.0f} B/clock")
+        print(line + f"; engine {r['events'] / r['cpu_s']:,.0f} events/s CPU", flush=True)
+        return
     line = (f"{mode:6s} {n:>9,} cases ({r['events']:,} events, {r['findings']} findings, "
             f"{r['retention_clocks']:,} open clocks): RSS +{r['rss_mib']:,.1f} MiB = "
             f"{r['rss_mib'] * 2**20 / n:,.0f} B/case")
@@ -157,7 +196,7 @@ def report(mode: str, r: dict[str, float]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=200_000)
-    parser.add_argument("--mode", choices=("open", "closed", "both"), default="both")
+    parser.add_argument("--mode", choices=("open", "closed", "transfers", "both"), default="both")
     parser.add_argument("--tracemalloc", action="store_true",
                         help="also trace allocations (slower; separate figure)")
     parser.add_argument("--breakdown", action="store_true",
@@ -165,10 +204,10 @@ def main() -> int:
     args = parser.parse_args()
     if args.mode == "both":  # one process per mode: freed arenas would hide RSS growth
         argv = [a for a in sys.argv[1:] if not a.startswith("--mode")]
-        for mode in ("open", "closed"):
+        for mode in ("open", "closed", "transfers"):
             subprocess.run([sys.executable, __file__, "--mode", mode, *argv], check=True)
         return 0
-    report(args.mode, run(args.cases, args.mode == "closed", args.tracemalloc, args.breakdown))
+    report(args.mode, run(args.cases, args.mode, args.tracemalloc, args.breakdown))
     return 0
 
 

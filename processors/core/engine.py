@@ -73,13 +73,13 @@ class Engine:
     # --- input --------------------------------------------------------------
     def seen(self, event: Event) -> Seen:
         """NEW, DUPLICATE (ignore it) or CONFLICT (quarantine it; ingest raises INT-1)."""
-        return self._identities.classify(event)[0]
+        return self._identities.classify(event)
 
     def ingest(self, event: Event) -> list[Output]:
         """Take one node event; return what it decides on its own (never raises)."""
         if not event.party:  # platform events are outputs, not evidence
             return []
-        status = self._admit(event)[0]
+        status = self._admit(event)
         out: list[Output] = []
         if status is not _NEW:
             if status is Seen.DUPLICATE:

@@ -16,11 +16,11 @@ def test_same_id_with_a_hash_differing_only_after_the_first_60_bits_is_a_conflic
     index = Identities()
     original = "ab" * 32
     forged = original[:15] + ("0" if original[15] != "0" else "1") + original[16:]
-    assert index.admit(_E(ID, original))[0] is Seen.NEW
-    assert index.admit(_E(ID, forged))[0] is Seen.CONFLICT
+    assert index.admit(_E(ID, original)) is Seen.NEW
+    assert index.admit(_E(ID, forged)) is Seen.CONFLICT
 
 
 def test_same_id_same_hash_is_a_duplicate() -> None:
     index = Identities()
     index.admit(_E(ID, "cd" * 32))
-    assert index.admit(_E(ID, "cd" * 32))[0] is Seen.DUPLICATE
+    assert index.admit(_E(ID, "cd" * 32)) is Seen.DUPLICATE
