@@ -30,20 +30,21 @@ def consume_all(bootstrap: str, topic: str, expected: int) -> list:
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("client", ["aiokafka", "kafka-python"])
+@pytest.mark.parametrize(("client", "workers"),
+                         [("aiokafka", "3"), ("aiokafka", "0"), ("kafka-python", "2")])
 def test_simulated_run_arrives_once_in_order_with_party_keys(kafka_bootstrap, unique_topic, tmp_path,
-                                                             client):
+                                                             client, workers):
     state = tmp_path / "state"
     args = [sys.executable, "-m", "custodes.cli", "simulate", "--seed", "21", "--duration", "12h",
             "--scale", "0.02", "--nodes", "US,DE,FR,MT", "--speed", "max", "--out", "kafka",
             "--topic", unique_topic, "--bootstrap-servers", kafka_bootstrap,
             "--state-dir", str(state), "--config", "producers/config/test.toml",
-            "--kafka-client", client]
+            "--workers", workers, "--kafka-client", client]
     done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     # The same run into a file is the reference of what must have arrived.
     ref = tmp_path / "ref.jsonl"
-    file_args = [a for a in args[:-2] if a not in ("kafka",)]
+    file_args = [a for a in args[:-4] if a not in ("kafka",)] + ["--workers", "0"]  # in-process
     i = file_args.index("--out")
     file_args[i + 1:i + 1] = [str(ref)]
     file_args[file_args.index("--state-dir") + 1] = str(tmp_path / "state2")
