@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from oversight_ui.access import AccessRecorder
+from oversight_ui.cache import ResultCache
 from oversight_ui.db import make_engine, make_sessionmaker
 from oversight_ui.deps import NotSignedIn, OutOfScope
 from oversight_ui.settings import UISettings
@@ -51,6 +52,7 @@ def create_app(settings: UISettings | None = None, *,
         access_recorder = ArchiveAccessRecorder()
     app.state.access_recorder = access_recorder
     app.state.templates = make_templates()
+    app.state.result_cache = ResultCache(settings.result_cache)
 
     from oversight_ui.routers import api, auth, exports, findings, pages
     app.include_router(auth.router)

@@ -9,20 +9,23 @@ the viewer, the settings — and `Ctx.record` writes the
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Request
 
 from oversight_ui.auth import sessions
 from oversight_ui.db import SessionDep
+from oversight_ui.queries import version
 from oversight_ui.scope import Scope, scope_for
 from oversight_ui.settings import UISettings
 
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+T = TypeVar("T")
 
 
 class NotSignedIn(Exception):
@@ -98,6 +101,14 @@ class Ctx:
     @property
     def scope(self) -> Scope:
         return self.viewer.scope
+
+    def cached(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """`compute()` (a read of the store in this viewer's scope), or its result kept
+        from an earlier request of the same scope at the same data version."""
+        cache = self.request.app.state.result_cache
+        if cache.max_entries <= 0:
+            return compute()
+        return cache.get(version.current(self.db), (self.scope, key), compute)  # type: ignore[no-any-return]
 
     def record(self, view: str, filters: dict[str, Any], result_count: int) -> None:
         """Write the `ebsp.oversight.accessed.v1` event of this request."""

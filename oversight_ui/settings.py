@@ -40,6 +40,8 @@ class UISettings:
     # Seconds between live refreshes of the pages (polling).
     refresh_s: int = 5
     page_size: int = 50
+    # Results of the views kept per data version (oversight_ui/cache.py); 0: none.
+    result_cache: int = 256
     # End each /api/live stream after this many messages (None: until the client
     # leaves); the tests set 1 so a request to the stream returns.
     live_max_messages: int | None = None
@@ -63,6 +65,7 @@ class UISettings:
             login_window_s=_int(env, "CUSTODES_UI_LOGIN_WINDOW", 15 * 60),
             force_secure_cookies=None if secure in (None, "") else secure.lower() in ("1", "true", "yes"),
             refresh_s=_int(env, "CUSTODES_UI_REFRESH", 5),
+            result_cache=_int(env, "CUSTODES_UI_RESULT_CACHE", 256),
             trusted_proxies=(env.get("CUSTODES_UI_TRUSTED_PROXIES") or "").strip() or None,
             trust_path=kernel.trust_path,
             policy_path=kernel.policy_path,

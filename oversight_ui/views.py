@@ -66,3 +66,8 @@ VIEWS: dict[str, ViewSpec] = {v.name: v for v in (
              ("invalid", "conflicting_duplicate"),
              help="Messages that are not valid events (SPEC §7), kept with the reason."),
 )}
+
+
+def view_key(spec: ViewSpec, f: ViewFilters, page_size: int) -> tuple[object, ...]:
+    """What a view's result depends on besides the scope and the data version."""
+    return (spec.name, page_size, *sorted(f.model_dump().items()))

@@ -13,14 +13,14 @@ from oversight_ui.loaders import load_case
 from oversight_ui.queries import overview
 from oversight_ui.queries.common import ViewFilters
 from oversight_ui.templating import render
-from oversight_ui.views import VIEWS, ViewSpec
+from oversight_ui.views import VIEWS, ViewSpec, view_key
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/")
 def overview_page(request: Request, ctx: CtxDep) -> Response:
-    s = overview.summary(ctx.db, ctx.scope)
+    s = ctx.cached("overview", lambda: overview.summary(ctx.db, ctx.scope))
     ctx.record("overview", {}, overview.result_count(s))
     chart = {
         "findings": [{"rule": r["rule"], "severity": r["severity"], "n": r["findings"]}
@@ -34,7 +34,8 @@ def overview_page(request: Request, ctx: CtxDep) -> Response:
 
 def _page_handler(spec: ViewSpec) -> Any:
     def handler(request: Request, ctx: CtxDep, f: Annotated[ViewFilters, Query()]) -> Response:
-        result = spec.fn(ctx.db, ctx.scope, f, ctx.settings.page_size)
+        result = ctx.cached(view_key(spec, f, ctx.settings.page_size),
+                            lambda: spec.fn(ctx.db, ctx.scope, f, ctx.settings.page_size))
         ctx.record(spec.name, f.as_record(), len(result.rows))
         return render(request, "table.html", {"spec": spec, "result": result, "f": f,
                                               "nav_active": spec.name,

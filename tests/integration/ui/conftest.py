@@ -56,7 +56,8 @@ def factory(conn: Connection) -> sessionmaker[Session]:
 
 @pytest.fixture
 def settings() -> UISettings:
-    return UISettings(refresh_s=1, live_max_messages=1, page_size=50)
+    # No result cache: tests write the store behind the app's back (test_ui_cache.py turns it on).
+    return UISettings(refresh_s=1, live_max_messages=1, page_size=50, result_cache=0)
 
 
 @pytest.fixture
