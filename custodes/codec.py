@@ -4,18 +4,33 @@
 rules can trust (envelope of SPEC §2, payload of §3, no floats, real dates,
 parties of §1) or a `Rejection` carrying the original bytes untouched and a
 reason naming the exact field, so that the quarantine (§7) loses nothing and
-an operator knows what to fix. The hot path is a single `orjson.loads`, a
-handful of cheap envelope checks, one `msgspec.convert` of `data` and one
-SHA-256 over orjson's canonical bytes; explanations are only worked out once
-an input has already failed.
+an operator knows what to fix.
+
+Two paths, one verdict. The fast path (`_fast`) is one typed msgspec decode of
+the whole event (a union of one envelope struct per type, tagged by `type`,
+whose `data` is the payload struct and which allows no other attribute), the
+few checks msgspec cannot do (id, time, prevhash, the `Pattern` fields of the
+payload, through caches of values already seen valid), one re-encode with
+sorted keys and one SHA-256. The re-encode is what makes hashing the input
+safe: when it equals the input byte for byte, the input *is* its canonical
+form (§2) and is hashed as is; otherwise the event is accepted on the fast
+path only if orjson reads the same value from the input (same canonical bytes),
+so escapes, whitespace, key order, duplicate keys or `-0` cannot change a hash.
+Anything the fast path does not accept, including every event with extension
+attributes, goes down the slow path (`_check`: `orjson.loads`, the envelope
+checked by hand, `msgspec.convert` of `data`), which decides rejections and
+words their reasons; explanations are only worked out once an input has
+failed there. The fast path accepts nothing the slow path rejects and builds
+the same `Event` (tests/unit/kernel/test_codec_fast_paths.py).
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import re
+import types
 import uuid
-from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
 
 import msgspec
 import orjson
@@ -56,9 +71,8 @@ def _timestamp_fields(struct: type) -> tuple[str, ...]:
     return tuple(n for n, h in hints.items() if h == ev.Timestamp or ev.Timestamp in get_args(h))
 
 
-_TIMESTAMPS: dict[str, tuple[str, ...]] = {
-    t: _timestamp_fields(s) for t, s in {**NODE_TYPES, **PLATFORM_TYPES}.items()
-}
+_PAYLOADS: dict[str, type] = {**NODE_TYPES, **PLATFORM_TYPES}
+_TIMESTAMPS: dict[str, tuple[str, ...]] = {t: _timestamp_fields(s) for t, s in _PAYLOADS.items()}
 # The checks msgspec cannot do, per type, only for the types that have any:
 # (timestamp fields that must be real dates, free-form fields to search for floats).
 _AFTER_CONVERT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -70,6 +84,86 @@ _AFTER_CONVERT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 # a set lookup is cheaper than the regex; anything else still gets the regex.
 _recent_hashes: set[str] = set()
 _RECENT_MAX = 4096
+
+
+# --- `Pattern` fields: checked here, not by msgspec ------------------------
+def _strict(hint: Any) -> Any:
+    """`hint` with every `Pattern` marker turned into msgspec's own regex constraint."""
+    origin, args = get_origin(hint), get_args(hint)
+    if origin is Annotated:
+        return Annotated[tuple(  # type: ignore[return-value]
+            [args[0]] + [msgspec.Meta(pattern=m.regex) if isinstance(m, ev.Pattern) else m
+                         for m in hint.__metadata__])]
+    if origin is list:
+        return list[_strict(args[0])]  # type: ignore[misc]
+    if origin is dict:
+        return dict[_strict(args[0]), _strict(args[1])]  # type: ignore[misc]
+    if origin in (Union, types.UnionType):
+        return Union[tuple(_strict(a) for a in args)]
+    return hint
+
+
+def _strict_twin(struct: type) -> type:
+    """The payload struct as msgspec would check it with regexes: used to word a rejection.
+
+    Same fields in the same order, so msgspec reports the same first error
+    (and in the same words) as it did when the patterns were its own."""
+    hints = get_type_hints(struct, include_extras=True)
+    return msgspec.defstruct(
+        struct.__name__, [(name, _strict(hint)) for name, hint in hints.items()],
+        kw_only=True, frozen=True, forbid_unknown_fields=True)
+
+
+_STRICT: dict[str, type] = {t: _strict_twin(s) for t, s in _PAYLOADS.items()}
+_SCALAR, _OPTIONAL, _LIST = 0, 1, 2
+
+
+def _matcher(regex: str) -> Any:
+    """`value -> bool`: msgspec's `pattern` check (`re.search`), remembering values that passed."""
+    search = re.compile(regex).search
+    seen: set[str] = set()
+
+    def matches(value: str) -> bool:
+        if value in seen:
+            return True
+        if search(value) is None:
+            return False
+        if len(seen) >= 8192:
+            seen.clear()
+        seen.add(value)
+        return True
+    return matches
+
+
+def _is_timestamp(value: str) -> bool:
+    """The Timestamp pattern and a real date: `_time_ms` decides both (and caches)."""
+    return _time_ms(value) is not None
+
+
+def _pattern_checks(struct: type) -> tuple[tuple[str, int, Any], ...]:
+    """(field, shape, check) of each `Pattern` field of a payload struct."""
+    out = []
+    for name, hint in get_type_hints(struct, include_extras=True).items():
+        shape, inner = _SCALAR, hint
+        if get_origin(hint) in (Union, types.UnionType):
+            shape, inner = _OPTIONAL, next(a for a in get_args(hint) if a is not type(None))
+        elif get_origin(hint) is list:
+            shape, inner = _LIST, get_args(hint)[0]
+        pattern = next((m for m in getattr(inner, "__metadata__", ()) if isinstance(m, ev.Pattern)), None)
+        if pattern is None:
+            continue
+        if inner == ev.Timestamp:
+            check = _is_timestamp
+        else:
+            found = _PATTERN_MATCHERS.get(pattern.regex)
+            if found is None:
+                found = _PATTERN_MATCHERS[pattern.regex] = _matcher(pattern.regex)
+            check = found
+        out.append((name, shape, check))
+    return tuple(out)
+
+
+_PATTERN_MATCHERS: dict[str, Any] = {}
 
 
 class Rejection(msgspec.Struct, frozen=True, kw_only=True):
@@ -183,6 +277,95 @@ def _kind(value: object) -> str:
     return _KINDS.get(type(value), type(value).__name__)
 
 
+_PATTERN_CHECKS: dict[str, tuple[tuple[str, int, Any], ...]] = {
+    t: _pattern_checks(s) for t, s in _PAYLOADS.items()}
+
+
+def _patterns_ok(payload: Any, checks: tuple[tuple[str, int, Any], ...]) -> bool:
+    """Whether every `Pattern` field of a decoded payload matches its pattern."""
+    for name, shape, check in checks:
+        value = getattr(payload, name)
+        if shape == _SCALAR:
+            if not check(value):
+                return False
+        elif shape == _LIST:
+            for item in value:
+                if not check(item):
+                    return False
+        elif value is not None and not check(value):
+            return False
+    return True
+
+
+# --- the fast path ---------------------------------------------------------
+_Seq = Annotated[int, msgspec.Meta(ge=1, le=INT64_MAX)]
+_NodeSource = Literal[tuple(NODE_SOURCES)]  # type: ignore[valid-type]
+_PlatformSource = Literal[PLATFORM_SOURCE]  # type: ignore[valid-type]
+
+
+def _envelope(type_: str, struct: type) -> type:
+    """The whole event of one type as one struct: the 9 attributes of §2, nothing else."""
+    return msgspec.defstruct(f"{struct.__name__}Envelope", [
+        ("specversion", Literal["1.0"]), ("id", str),
+        ("source", _NodeSource if type_ in NODE_TYPES else _PlatformSource),
+        ("time", str), ("datacontenttype", Literal["application/json"]), ("seq", _Seq),
+        ("prevhash", str), ("data", struct),
+    ], tag_field="type", tag=type_, forbid_unknown_fields=True, frozen=True, gc=False)
+
+
+_ENVELOPES = {_envelope(t, s): t for t, s in _PAYLOADS.items()}
+# envelope struct -> (type, pattern checks, free-form fields to search for floats)
+_FAST_INFO: dict[type, tuple[str, tuple[tuple[str, int, Any], ...], tuple[str, ...]]] = {
+    env: (t, _PATTERN_CHECKS[t], _FREE_FORM.get(t, ())) for env, t in _ENVELOPES.items()}
+_decode_envelope = msgspec.json.Decoder(Union[tuple(_ENVELOPES)]).decode  # type: ignore[arg-type]
+_encode_sorted = msgspec.json.Encoder(order="sorted").encode
+_DecodeError = msgspec.DecodeError  # ValidationError is one
+_PARTY_OF: dict[str, str] = {**NODE_SOURCES, PLATFORM_SOURCE: ""}
+_uuid_match = _UUID.fullmatch
+_hex64_match = _HEX64.fullmatch
+
+
+def _fast(data: bytes) -> Event | None:
+    """The event, if `data` is a valid event without extension attributes; else None.
+
+    None decides nothing: the slow path then judges `data` (and words why)."""
+    try:
+        env = _decode_envelope(data)
+    except (_DecodeError, UnicodeDecodeError, RecursionError):  # all it raises for bad input
+        return None
+    type_, checks, free_form = _FAST_INFO[env.__class__]
+    id_, time_, prevhash, payload = env.id, env.time, env.prevhash, env.data
+    if len(id_) != 36 or _uuid_match(id_) is None:
+        return None
+    time_ms = _time_ms(time_)
+    if time_ms is None:
+        return None
+    if prevhash not in _recent_hashes and (len(prevhash) != 64 or _hex64_match(prevhash) is None):
+        return None
+    if checks and not _patterns_ok(payload, checks):
+        return None
+    for name in free_form:
+        if _bad_number(getattr(payload, name), name) is not None:
+            return None
+    canonical = _encode_sorted(env)
+    if canonical != data and data.rstrip() != canonical:
+        # Not already canonical: hash our encoding only if orjson reads the same value.
+        try:
+            if orjson.dumps(orjson.loads(data), option=_SORT) != canonical:
+                return None
+        except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+            return None
+    digest = _sha256(canonical).hexdigest()
+    if len(_recent_hashes) >= _RECENT_MAX:
+        _recent_hashes.clear()
+    _recent_hashes.add(digest)
+    source = env.source
+    return Event(
+        id=id_, source=source, type=type_, time=time_, time_ms=time_ms, seq=env.seq,
+        prevhash=prevhash, hash=digest, party=_PARTY_OF[source], data=payload, canonical=canonical,
+    )
+
+
 def _check(d: dict[str, Any]) -> Event | tuple[str | None, str]:
     """The validation itself: an `Event`, or (field, reason)."""
     try:
@@ -228,27 +411,50 @@ def _check(d: dict[str, Any]) -> Event | tuple[str | None, str]:
             return bad
     if type(data) is not dict:
         return "data", f"data: expected an object, got {_kind(data)}"
+    payload = _payload(data, type_, struct)
+    if type(payload) is tuple:
+        return payload
     try:
-        payload = _convert(data, struct)
-    except _ValidationError as exc:
-        return _explain_validation(str(exc), struct)
-    after = _AFTER_CONVERT.get(type_)
-    if after is not None:
-        bad = _after_convert(data, *after)
-        if bad is not None:
-            return bad
-    try:
-        digest = _sha256(orjson.dumps(d, option=_SORT)).hexdigest()
+        canonical = orjson.dumps(d, option=_SORT)
     except (orjson.JSONEncodeError, TypeError) as exc:
         return None, f"not serialisable as canonical JSON: {exc}"
+    digest = _sha256(canonical).hexdigest()
     if len(_recent_hashes) >= _RECENT_MAX:
         _recent_hashes.clear()
     _recent_hashes.add(digest)
     return Event(
         id=id_, source=source, type=type_, time=time_, time_ms=time_ms, seq=seq,
         prevhash=prevhash, hash=digest, party=party, data=payload,  # type: ignore[arg-type]
-        raw=d,
+        canonical=canonical,
     )
+
+
+def _payload(data: dict[str, Any], type_: str, struct: type) -> Any:
+    """The payload struct of `data`, or (field, reason).
+
+    The reason is msgspec's, from the regex-checking twin of the struct (so
+    the first error and its wording are what they would be with the patterns
+    inside msgspec), then the checks msgspec cannot do."""
+    payload: Any = None
+    try:
+        payload = _convert(data, struct)
+    except _ValidationError:
+        pass
+    after = _AFTER_CONVERT.get(type_)
+    if payload is not None and _patterns_ok(payload, _PATTERN_CHECKS[type_]):
+        if after is not None and after[1]:
+            bad = _after_convert(data, (), after[1])
+            if bad is not None:
+                return bad
+        return payload
+    try:
+        _convert(data, _STRICT[type_])
+    except _ValidationError as exc:
+        return _explain_validation(str(exc), struct)
+    bad = _after_convert(data, *after) if after is not None else None
+    if bad is None:  # a pattern check failed that neither msgspec nor the date check sees
+        raise AssertionError(f"{type_}: pattern checks and their explanation disagree")
+    return bad
 
 
 def _after_convert(
@@ -304,7 +510,7 @@ def _bad_extension(d: dict[Any, Any]) -> tuple[str, str] | None:
 
 
 def decode_dict(d: dict[str, Any]) -> Event | Rejection:
-    """Validate an already-parsed event. The dict becomes `Event.raw`: do not mutate it after."""
+    """Validate an already-parsed event (`Event.raw` will equal it)."""
     try:
         if type(d) is not dict:
             if not isinstance(d, dict):
@@ -330,18 +536,24 @@ def decode(raw: bytes | str) -> Event | Rejection:
             data = bytes(raw)
         else:
             return Rejection(reason=f"not bytes or text: {type(raw).__name__}", field=None, raw=b"")
-        try:
-            d = orjson.loads(data)
-        except orjson.JSONDecodeError as exc:
-            return _rejection(None, (None, f"not valid JSON: {exc}"), data, exc)
-        if type(d) is not dict:
-            return Rejection(reason=f"not a JSON object: got {_kind(d)}", field=None, raw=data)
-        out = _check(d)
-        if isinstance(out, Event):
-            return out
-        return _rejection(d, out, data, None)
+        event = _fast(data)
+        return event if event is not None else _decode_slow(data)
     except Exception as exc:  # noqa: BLE001 - the codec's promise is to never raise
         return Rejection(reason=f"internal error while decoding: {exc!r}", field=None, raw=data)
+
+
+def _decode_slow(data: bytes) -> Event | Rejection:
+    """`decode` without the fast path: the reference it must agree with (may raise)."""
+    try:
+        d = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        return _rejection(None, (None, f"not valid JSON: {exc}"), data, exc)
+    if type(d) is not dict:
+        return Rejection(reason=f"not a JSON object: got {_kind(d)}", field=None, raw=data)
+    out = _check(d)
+    if isinstance(out, Event):
+        return out
+    return _rejection(d, out, data, None)
 
 
 def _raw_of(d: dict[str, Any]) -> bytes:
@@ -367,7 +579,7 @@ def _rejection(
 
 def encode(event: Event | dict[str, Any]) -> bytes:
     """Canonical bytes of an event (§2): what is hashed, archived and exported."""
-    return canonical_bytes(event.raw if isinstance(event, Event) else event)
+    return event.canonical if isinstance(event, Event) else canonical_bytes(event)
 
 
 def build(
@@ -395,7 +607,7 @@ def build(
 
 # --- explanations: only computed once an input has failed ------------------
 def _pattern_of(annotated: object) -> str:
-    return str(next(m.pattern for m in get_args(annotated)[1:] if getattr(m, "pattern", None)))
+    return str(next(m.regex for m in get_args(annotated)[1:] if isinstance(m, ev.Pattern)))
 
 
 _PATTERN_TEXT: dict[str, str] = {
@@ -404,7 +616,7 @@ _PATTERN_TEXT: dict[str, str] = {
     _pattern_of(ev.Timestamp): "expected a timestamp like 2026-01-05T08:00:00.000Z",
     _pattern_of(ev.DatabaseId): "expected an upper-case database id like DE-AFIS",
     _pattern_of(ev.Base64): "expected standard base64",
-    r"^[0-9a-f]{32}\Z": "expected 32 lowercase hex characters",
+    _pattern_of(ev.Hex32): "expected 32 lowercase hex characters",
 }
 _AT = re.compile(r" - at `(?:key` in `)?\$([^`]*)`$")
 _FIELD_MSG = re.compile(r"Object (missing required|contains unknown) field `(.*)`$", re.DOTALL)
