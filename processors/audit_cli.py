@@ -227,6 +227,7 @@ class JsonlReader:
         return evaluate(sort_events(self._events()), False)
 
     def _events(self) -> Iterator[Event]:
+        """Decode the file line by line; lines are read 4 MiB at a time, not one call each."""
         path, err = self.path, self._err
         lineno = 0
         try:
@@ -235,34 +236,44 @@ class JsonlReader:
             raise InputError(f"{path}: cannot read events: {exc.strerror or exc}") from None
         with fh:
             progress = self._progress
+            what = "sorting" if self.sorted else "replaying"
             read = 0
+            tail = b""
             while True:
                 try:
-                    line = fh.readline()
+                    chunk = fh.read(_CHUNK)
                 except OSError as exc:
                     raise InputError(f"{path}:{lineno + 1}: cannot read: {exc}") from None
-                if not line:
+                if chunk:
+                    read += len(chunk)
+                    lines = (tail + chunk).split(b"\n")
+                    tail = lines.pop()  # the unfinished last line, completed by the next chunk
+                elif tail:
+                    lines, tail = [tail], b""  # a last line without a newline
+                else:
                     break
-                lineno += 1
-                if progress is not None:
-                    read += len(line)
-                    if lineno % 20_000 == 0:
-                        progress.show(read, "sorting" if self.sorted else "replaying")
+                for line in lines:
+                    lineno += 1
+                    if not line or line.isspace():
+                        self.blank += 1
+                        continue
+                    event = decode(line)
+                    if type(event) is Rejection:
+                        if lineno > self._reported_upto:
+                            self.rejected += 1
+                            print(f"{path}:{lineno}: {event.reason}", file=err)
+                            self._reported_upto = lineno
+                        continue
+                    yield event  # type: ignore[misc]
                 self.lines = lineno
-                if not line.strip():
-                    self.blank += 1
-                    continue
-                event = decode(line)
-                if type(event) is Rejection:
-                    if lineno > self._reported_upto:
-                        self.rejected += 1
-                        print(f"{path}:{lineno}: {event.reason}", file=err)
-                        self._reported_upto = lineno
-                    continue
-                yield event  # type: ignore[misc]
+                if progress is not None:
+                    progress.show(read, what)
             if progress is not None:
                 progress.done()
         self._reported_upto = max(self._reported_upto, lineno)
+
+
+_CHUNK = 1 << 22
 
 
 class Progress:
