@@ -7,14 +7,18 @@ the same node in practice, but nothing relies on it), so the question is
 decided once every event up to the transfer's time has arrived (SPEC §5).
 Key: transfer_id; party: the sender; severity: violation.
 
+A transfer whose sender's hit is already known with time <= the transfer's is
+settled on ingest (the earliest hit time can only move earlier): nothing waits.
+
 Memory: the only long-lived index is the earliest hit time per
-(responding party, query id), one small dict entry per hit; transfers wait in
-the agenda only until decided.
+(responding party, query id), one small dict entry per hit; transfers wait
+only until decided, packed into one `bytes` each (`_pack`), in per-node lanes
+(a node's events come in time order) or, out of order, in the agenda.
 """
 from __future__ import annotations
 
 from custodes.events import Event, QueryAnswered, TransferSent
-from processors.core.agenda import Agenda, Cut
+from processors.core.agenda import Agenda, Cut, Lanes
 from processors.core.compact import pack_id, unpack_id
 from processors.core.findings import Output, raised
 from processors.core.rule import Handler
@@ -27,7 +31,8 @@ class Matching:
     def __init__(self) -> None:
         # "<party><query_id>" -> earliest hit time; party codes are 2 characters.
         self._hits: dict[str, int] = {}
-        self._agenda = Agenda()
+        self._agenda = Agenda()  # waiting transfers that came out of time order
+        self._lanes = Lanes()     # waiting transfers per source node, in time order
 
     def handlers(self) -> dict[str, Handler]:
         return {ANSWER: self.on_answer, TRANSFER: self.on_transfer}
@@ -43,14 +48,23 @@ class Matching:
 
     def on_transfer(self, event: Event, out: list[Output]) -> None:
         t: TransferSent = event.data  # type: ignore[assignment]
-        # the id packed (16 bytes): with no watermark yet, every transfer waits here
-        self._agenda.after_event(event.time_ms, (t.sender, t.query_id, t.transfer_id, t.case_id,
-                                                 pack_id(event.id), t.recipient))
+        time_ms = event.time_ms
+        hit = self._hits.get(t.sender + t.query_id)
+        if hit is not None and hit <= time_ms:
+            return  # settled: a hit from the sender came no later than the transfer
+        waiting = _pack(event.id, t.sender, t.recipient, t.query_id, t.transfer_id, t.case_id)
+        if not self._lanes.push(event.source, time_ms, waiting):
+            self._agenda.after_event(time_ms, waiting)
 
     def advance(self, cut: Cut, out: list[Output]) -> None:
+        due = self._lanes.due(cut.events_before)
+        late = self._agenda.due(cut)
+        if late:
+            due += late
+            due.sort(key=_first)
         hits = self._hits
-        for time_ms, (sender, query_id, transfer_id, case_id, event_id, recipient) in \
-                self._agenda.due(cut):
+        for time_ms, waiting in due:
+            event_id, sender, recipient, query_id, transfer_id, case_id = _unpack(waiting)
             hit = hits.get(sender + query_id)
             if hit is not None and hit <= time_ms:
                 continue
@@ -58,9 +72,34 @@ class Matching:
                 "the sender's hit answer came only after it"
             out.append(raised(
                 rule="MAT-1", key=transfer_id, severity="violation", party=sender,
-                case_id=case_id, evidence=(unpack_id(event_id),), observed_ms=time_ms,
+                case_id=case_id, evidence=(event_id,), observed_ms=time_ms,
                 summary=f"transfer {transfer_id} {sender}->{recipient} for query {query_id}: {why}",
             ))
 
     def index_size(self) -> int:
         return len(self._hits)
+
+    def waiting(self) -> int:
+        return len(self._lanes) + len(self._agenda)
+
+
+def _first(entry: tuple[int, object]) -> int:
+    return entry[0]
+
+
+def _pack(event_id: str, *fields: str) -> bytes | tuple[str, ...]:
+    """A waiting transfer as one bytes object: the packed event id, then its facts
+    separated by NUL (about 95 bytes where a tuple of strings took about 250);
+    a tuple when the id does not pack or a fact contains NUL."""
+    packed = pack_id(event_id)
+    text = "\0".join(fields)
+    if type(packed) is bytes and text.count("\0") == len(fields) - 1:
+        return packed + text.encode("utf-8", "surrogatepass")
+    return (event_id, *fields)
+
+
+def _unpack(waiting: bytes | tuple[str, ...]) -> tuple[str, ...]:
+    if type(waiting) is tuple:
+        return waiting
+    return (unpack_id(waiting[:16]),
+            *waiting[16:].decode("utf-8", "surrogatepass").split("\0"))  # type: ignore[index]
