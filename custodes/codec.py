@@ -335,15 +335,29 @@ def _fast(data: bytes) -> Event | None:
         return None
     type_, checks, free_form = _FAST_INFO[env.__class__]
     id_, time_, prevhash, payload = env.id, env.time, env.prevhash, env.data
-    if len(id_) != 36 or _uuid_match(id_) is None:
+    if _uuid_match(id_) is None:
         return None
-    time_ms = _time_ms(time_)
-    if time_ms is None:
+    base = _minute_ms.get(time_[:17])  # `_time_ms` inlined: both parts known valid
+    offset = _offset_ms.get(time_[17:])
+    if base is not None and offset is not None:
+        time_ms = base + offset
+    else:
+        time_ms = _time_ms(time_)  # type: ignore[assignment]
+        if time_ms is None:
+            return None
+    if prevhash not in _recent_hashes and _hex64_match(prevhash) is None:
         return None
-    if prevhash not in _recent_hashes and (len(prevhash) != 64 or _hex64_match(prevhash) is None):
-        return None
-    if checks and not _patterns_ok(payload, checks):
-        return None
+    for name, shape, check in checks:  # `_patterns_ok` inlined
+        value = getattr(payload, name)
+        if shape == _SCALAR:
+            if not check(value):
+                return None
+        elif shape == _LIST:
+            for item in value:
+                if not check(item):
+                    return None
+        elif value is not None and not check(value):
+            return None
     for name in free_form:
         if _bad_number(getattr(payload, name), name) is not None:
             return None
