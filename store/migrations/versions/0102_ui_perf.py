@@ -25,6 +25,12 @@ acknowledgements and closures):
 The upgrade backfills the counts from the existing rows (a deployment that
 already has findings, or the 10 M benchmark database).
 
+The partial index of open retention clocks by deadline also carries the
+transfer id (INCLUDE), so the overdue count and the per-recipient split — open
+clocks joined with open RET-1 findings by transfer id — are index-only scans
+of the open clocks instead of a heap fetch per clock (at 10 M events: 123,000
+open clocks, 17,000 pages read).
+
 Also: a partial index on the platform chain's non-access events, so "the
 newest event that is not an access record" (the live-change check of every
 open page, the overview cache key) is one index probe instead of a backward
@@ -167,9 +173,17 @@ def upgrade() -> None:
     op.execute(_BACKFILL)
     op.create_index("ix_platform_events_not_access", "platform_events", ["seq"],
                     postgresql_where=sa.text(f"type <> '{ACCESSED}'"))
+    _open_clocks_index(["sender", "recipient", "transfer_id"])
+
+
+def _open_clocks_index(include: list[str]) -> None:
+    op.drop_index("ix_retention_open_deadline", table_name="retention_clocks")
+    op.create_index("ix_retention_open_deadline", "retention_clocks", ["deadline"],
+                    postgresql_where=sa.text("status = 'open'"), postgresql_include=include)
 
 
 def downgrade() -> None:
+    _open_clocks_index(["sender", "recipient"])
     op.drop_index("ix_platform_events_not_access", table_name="platform_events")
     for table in ("findings", "ui_finding_state"):
         for event in ("insert", "update", "delete"):
