@@ -43,7 +43,7 @@ fromhex = bytes.fromhex
 _DUPLICATE = Seen.DUPLICATE
 _CONFLICT = Seen.CONFLICT
 _REC = 48          # bytes per record: the 16-byte id key, then the 32-byte hash
-_PER_BUCKET = 4    # mean records per bucket before a bucket is split (short scans)
+_PER_BUCKET = 8    # mean records per bucket before a bucket is split (short scans)
 _HMASK = (1 << 62) - 1
 
 
@@ -116,14 +116,12 @@ class _Table:
         """Split the next bucket in line between itself and a new last bucket."""
         level, split = self._level, self._split
         data = bytes(self._buckets[split])
-        keep, move, m = bytearray(), bytearray(), 2 * level
-        for o in range(0, len(data), _REC):
-            if (hash(data[o:o + 16]) & _HMASK) % m == split:
-                keep += data[o:o + _REC]
-            else:
-                move += data[o:o + _REC]
-        self._buckets[split] = keep
-        self._buckets.append(move)   # index split + level
+        m = 2 * level
+        recs = [data[o:o + _REC] for o in range(0, len(data), _REC)]
+        self._buckets[split] = bytearray(b"".join(
+            [r for r in recs if (hash(r[:16]) & _HMASK) % m == split]))
+        self._buckets.append(bytearray(b"".join(   # index split + level
+            [r for r in recs if (hash(r[:16]) & _HMASK) % m != split])))
         split += 1
         if split == level:
             level, split = m, 0
@@ -153,7 +151,8 @@ class Identities:
         return self._table(event.source).lookup(id_key(event.id, event.source), _mark(event.hash))
 
     def admit(self, event: Event) -> Seen:
-        """`classify`, and remember the event when it is NEW."""
+        """`classify`, and remember the event when it is NEW (the engine's hot path:
+        `_Table.admit` inline)."""
         source = event.source
         table = self._tables.get(source)
         if table is None:
@@ -168,7 +167,23 @@ class Identities:
             key = id_key(eid, source)
         if len(mark) != 32:
             mark = _mark(event.hash)
-        return table.admit(key, mark)
+        h = hash(key) & _HMASK
+        level = table._level
+        i = h % level
+        if i < table._split:
+            i = h % (2 * level)
+        b = table._buckets[i]
+        pos = b.find(key)
+        while pos > 0 and pos % _REC:
+            pos = b.find(key, pos + 1)
+        if pos >= 0:
+            return _DUPLICATE if b.startswith(mark, pos + 16) else _CONFLICT
+        b += key
+        b += mark
+        table._n = n = table._n + 1
+        if n > table._limit:
+            table._grow()
+        return _NEW
 
     def __len__(self) -> int:
         return sum(len(t) for t in self._tables.values())

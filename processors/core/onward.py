@@ -66,7 +66,7 @@ class Onward:
         if r.request is not None:
             return
         r.request = (event.time_ms, q.originating_party, q.third_country, q.case_id, event.id)
-        days = self._policies(q.originating_party).onward_decision_days
+        days = self._policies[q.originating_party].onward_decision_days
         r.deadline = event.time_ms + days * MS_PER_DAY
         if any(t <= r.deadline for t, _, _ in r.decisions):
             r.onw2 = SETTLED

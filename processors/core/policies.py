@@ -10,17 +10,19 @@ class PolicyLike(Protocol):
     def for_party(self, party: str) -> Any: ...
 
 
-class Policies:
-    """Caches `policy.for_party(p)`: the hot path must not rebuild views per event."""
+class Policies(dict):  # type: ignore[type-arg]
+    """Caches `policy.for_party(p)`: the hot path must not rebuild views per event.
+    `policies[party]` is a plain dict lookup once the party has been seen."""
 
-    __slots__ = ("_policy", "_views")
+    __slots__ = ("_policy",)
 
     def __init__(self, policy: PolicyLike) -> None:
+        super().__init__()
         self._policy = policy
-        self._views: dict[str, Any] = {}
+
+    def __missing__(self, party: str) -> Any:
+        view = self[party] = self._policy.for_party(party)
+        return view
 
     def __call__(self, party: str) -> Any:
-        view = self._views.get(party)
-        if view is None:
-            view = self._views[party] = self._policy.for_party(party)
-        return view
+        return self[party]

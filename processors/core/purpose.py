@@ -22,7 +22,7 @@ class Purpose(Immediate):
 
     def on_query(self, event: Event, out: list[Output]) -> None:
         q: QuerySubmitted = event.data  # type: ignore[assignment]
-        allowed = self._policies(q.requesting_party).purposes_allowed
+        allowed = self._policies[q.requesting_party].purposes_allowed
         if q.purpose in allowed:
             return
         out.append(raised(

@@ -66,7 +66,7 @@ class Reciprocity:
                 continue
             party, label = slot
             a, b = len(counts[0]), len(counts[1])
-            view = self._policies(party)
+            view = self._policies[party]
             if a + b < view.reciprocity_min_volume:
                 continue
             if not 1000 * min(a, b) < view.reciprocity_min_ratio_permille * max(a, b):

@@ -53,7 +53,7 @@ class Remedy:
         r = self._get(q.remedy_id)
         if r.request is not None:
             return
-        view = self._policies(q.lodged_with)
+        view = self._policies[q.lodged_with]
         first = event.time_ms + view.remedy_deadline_days * MS_PER_DAY
         r.request = (event.time_ms, q.lodged_with, q.case_id, event.id, first,
                      view.remedy_extension_days * MS_PER_DAY)

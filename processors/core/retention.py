@@ -119,7 +119,7 @@ class Retention:
             rec = _fresh(event.time_ms, special, event.id, t.recipient, t.sender, t.case_id)
             if rec is not None:
                 clocks[tid] = rec
-                view = self._policies(t.recipient)
+                view = self._policies[t.recipient]
                 days = view.retention_special_category_days if special \
                     else view.retention_default_days
                 deadline = event.time_ms + days * MS_PER_DAY
@@ -170,7 +170,7 @@ class Retention:
         """(closed in time?, closing time or deadline, ids of assessments that moved it)."""
         recipient = c.recipient
         deadline = self._base_deadline(c)
-        max_review = self._policies(recipient).retention_max_review_days * MS_PER_DAY
+        max_review = self._policies[recipient].retention_max_review_days * MS_PER_DAY
         items: list[tuple[int, int, str, int | None]] = [
             (t, 0, eid, None) for t, eid, party in c.deletions or _NONE if party == recipient]
         items += [(t, 1, eid, rb) for t, eid, party, risk, rb in c.assessments or _NONE
@@ -190,7 +190,7 @@ class Retention:
     def _base_deadline(self, c: _Clock) -> int:
         """Transfer time + the recipient's retention days (special categories: shorter)."""
         assert c.time_ms is not None
-        view = self._policies(c.recipient)
+        view = self._policies[c.recipient]
         days = view.retention_special_category_days if c.special else view.retention_default_days
         return c.time_ms + days * MS_PER_DAY
 

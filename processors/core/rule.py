@@ -31,4 +31,4 @@ class Immediate:
 
 def blank(text: str | None) -> bool:
     """Null, empty or whitespace-only: the spec's test for a missing justification."""
-    return text is None or not text.strip()
+    return not text or text.isspace()

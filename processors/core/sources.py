@@ -23,7 +23,7 @@ class Sources(Immediate):
 
     def on_transfer(self, event: Event, out: list[Output]) -> None:
         t: TransferSent = event.data  # type: ignore[assignment]
-        prohibited = self._policies(t.sender).sources_prohibited
+        prohibited = self._policies[t.sender].sources_prohibited
         if prohibited.isdisjoint(t.source_databases):  # the common case, without a set built
             return
         bad = sorted({db for db in t.source_databases if db in prohibited})

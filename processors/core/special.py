@@ -19,7 +19,9 @@ class Special(Immediate):
 
     def on_transfer(self, event: Event, out: list[Output]) -> None:
         t: TransferSent = event.data  # type: ignore[assignment]
-        if not t.special_categories or not blank(t.special_category_justification):
+        if not t.special_categories:
+            return
+        if not blank(t.special_category_justification):
             return
         out.append(raised(
             rule="SPC-1", key=t.transfer_id, severity="violation", party=t.sender,

@@ -19,7 +19,7 @@ from custodes.timefmt import MS_PER_HOUR, hour_of
 from processors.core.agenda import Agenda, Cut
 from processors.core.findings import Output, raised
 from processors.core.policies import Policies
-from processors.core.rule import Handler, Immediate, blank
+from processors.core.rule import Handler, Immediate
 
 QUERY = "ebsp.query.submitted.v1"
 
@@ -35,7 +35,8 @@ class Bulk(Immediate):
         problems = []
         if q.records_requested > 1:
             problems.append(f"asks for {q.records_requested} records")
-        if blank(q.individual_justification):
+        text = q.individual_justification
+        if not text or text.isspace():  # `blank`, inline
             problems.append("has no individual justification")
         if not problems:
             return
@@ -71,7 +72,7 @@ class OfficerRate:
         if ids is _FIRED:
             return
         ids.append(event.id)
-        limit = self._policies(q.requesting_party).max_queries_per_officer_hour
+        limit = self._policies[q.requesting_party].max_queries_per_officer_hour
         if len(ids) <= limit:
             return
         self._hours[slot] = _FIRED
