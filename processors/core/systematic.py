@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from custodes.events import Event, QuerySubmitted
 from custodes.timefmt import MS_PER_HOUR, hour_of
-from processors.core.agenda import Agenda, Cut
+from processors.core.agenda import Agenda, Cut, Lanes
 from processors.core.findings import Output, raised
 from processors.core.policies import Policies
 from processors.core.rule import Handler, Immediate
@@ -32,10 +32,12 @@ class Bulk(Immediate):
 
     def on_query(self, event: Event, out: list[Output]) -> None:
         q: QuerySubmitted = event.data  # type: ignore[assignment]
+        text = q.individual_justification
+        if q.records_requested <= 1 and text and not text.isspace():
+            return  # the common case, without building a list
         problems = []
         if q.records_requested > 1:
             problems.append(f"asks for {q.records_requested} records")
-        text = q.individual_justification
         if not text or text.isspace():  # `blank`, inline
             problems.append("has no individual justification")
         if not problems:
@@ -56,7 +58,8 @@ class OfficerRate:
     def __init__(self, policies: Policies) -> None:
         self._policies = policies
         self._hours: dict[tuple[str, str, int], list[str]] = {}
-        self._agenda = Agenda()
+        self._agenda = Agenda()  # hour ends that came out of time order
+        self._lanes = Lanes()    # hour ends per requesting node (its queries are in time order)
 
     def handlers(self) -> dict[str, Handler]:
         return {QUERY: self.on_query}
@@ -68,7 +71,8 @@ class OfficerRate:
         ids = self._hours.get(slot)
         if ids is None:
             ids = self._hours[slot] = []
-            self._agenda.after_event(hour + MS_PER_HOUR - 1, slot)
+            if not self._lanes.push(event.source, hour + MS_PER_HOUR - 1, slot):
+                self._agenda.after_event(hour + MS_PER_HOUR - 1, slot)
         if ids is _FIRED:
             return
         ids.append(event.id)
@@ -85,8 +89,11 @@ class OfficerRate:
         ))
 
     def advance(self, cut: Cut, out: list[Output]) -> None:
+        hours = self._hours
+        for _, slot in self._lanes.due(cut.events_before):
+            hours.pop(slot, None)
         for _, slot in self._agenda.due(cut):
-            self._hours.pop(slot, None)
+            hours.pop(slot, None)
 
     def open_hours(self) -> int:
         return len(self._hours)
