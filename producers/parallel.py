@@ -155,6 +155,7 @@ class WorkerPool:
             self._outboxes.append(outbox_r)
         self.route = {p: i for i, group in enumerate(self.groups) for p in group}
         self._buffers: list[list[Any]] = [[] for _ in self.groups]
+        self._early: list[list[Any]] = [[] for _ in self.groups]  # answers read by _send
         self._closed = False
         self._sent_at = time.monotonic()
 
@@ -193,8 +194,8 @@ class WorkerPool:
             self._inboxes[i].send_bytes(pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL))
         except OSError:
             self._fail(i)
-        if self._outboxes[i].poll():
-            self._reply(i)  # only an error arrives unasked
+        if self._outboxes[i].poll():  # an error, or the answer to an earlier request
+            self._early[i].append(self._reply(i))
 
     def _send_buffers(self) -> None:
         for i, buf in enumerate(self._buffers):
@@ -202,7 +203,12 @@ class WorkerPool:
                 self._send(i, buf)
                 self._buffers[i] = []
 
+    def _answer(self, i: int) -> Any:
+        """Worker i's answer to the request before: read early by `_send`, or now."""
+        return self._early[i].pop(0) if self._early[i] else self._reply(i)
+
     def _reply(self, i: int) -> Any:
+        """The next message of worker i; WorkerError if it reports a failure or is gone."""
         try:
             kind, payload = self._outboxes[i].recv()
         except (EOFError, OSError):
@@ -245,7 +251,7 @@ class WorkerPool:
         for i in range(len(self.groups)):
             self._send(i, "flush")
         for i in range(len(self.groups)):
-            self._reply(i)
+            self._answer(i)
 
     def close(self) -> None:
         """Flush and stop every worker; their final chain states replace `chains`; merge files."""
@@ -256,7 +262,7 @@ class WorkerPool:
             self._send(i, "close")
         states: dict[str, Any] = {}
         for i in range(len(self.groups)):
-            states.update(self._reply(i))
+            states.update(self._answer(i))
         self._closed = True
         for proc in self._procs:
             proc.join(30)

@@ -126,3 +126,22 @@ def test_a_paced_stream_hands_small_batches_over_without_waiting_for_a_full_one(
         time.sleep(0.01)
     assert list(pool.written) == [1, 1]
     pool.close()
+
+
+def test_a_reply_that_arrives_before_the_generator_looks_for_it_is_not_lost(tmp_path):
+    import threading
+
+    chains = {p: NodeChain(k) for p, k in node_keys(1, ("US", "DE"), "t").items()}
+    pool = WorkerPool(chains, {"US": 2.0, "DE": 1.0}, 2, lambda i: FileSink(tmp_path / f"{i}.jsonl"))
+
+    def flushes() -> None:
+        for t in range(1, 300):     # a worker often answers "flushed" before the next send polls
+            pool.checkpoint("US", t)
+            pool.flush()
+        pool.close()
+
+    thread = threading.Thread(target=flushes, daemon=True)
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive(), "flush waited for an answer it had already read"
+    assert chains["US"].seq == 299
