@@ -25,8 +25,11 @@ PARTY_FIELDS: tuple[str, ...] = (
 COLUMNS = ("ingest_no", "topic", "partition", "offset", "source", "party", "seq", "id", "type",
            "time_ms", "event_time", "hash", "prevhash", "case_id", "parties", "disposition",
            "canonical")
-_COPY = "COPY archive_events ({}) FROM STDIN".format(
+# Binary COPY: no text escaping of the canonical bytes (hex doubled them) on either side.
+_COPY = "COPY archive_events ({}) FROM STDIN (FORMAT BINARY)".format(
     ", ".join('"offset"' if c == "offset" else c for c in COLUMNS))
+_TYPES = ("int8", "text", "int4", "int8", "text", "varchar", "int8", "text", "text", "int8",
+          "timestamptz", "varchar", "varchar", "text", "text[]", "varchar", "bytea")
 
 
 _PARTY_FIELDS_OF: dict[type, tuple[str, ...]] = {}
@@ -71,8 +74,10 @@ def copy_rows(cur: psycopg.Cursor[Any], rows: list[tuple[Any, ...]]) -> None:
     if not rows:
         return
     with cur.copy(_COPY) as copy:
+        copy.set_types(_TYPES)
+        write = copy.write_row
         for row in rows:
-            copy.write_row(row)
+            write(row)
 
 
 def iter_archive(conn: psycopg.Connection[Any], *, since_ms: int | None = None,

@@ -110,9 +110,10 @@ def write_batch(conn: psycopg.Connection[Any], batch: Batch) -> None:
         seqs = append_outputs(cur, batch.platform_outputs)
         for row in batch.deltas.findings_raised:
             row["platform_seq"] = seqs.get(row["finding_id"])
-        write_deltas(cur, batch.deltas)
-        if batch.positions:
-            cur.executemany(_POSITION, [(batch.consumer, t, p, o)
-                                        for (t, p), o in sorted(batch.positions.items())])
-        cur.execute(_STATE, (batch.consumer, batch.watermark_ms, ts(batch.watermark_ms),
-                             batch.accepted, len(batch.quarantine_rows)))
+        with conn.pipeline():  # the upserts go out together: one round trip, not one each
+            write_deltas(cur, batch.deltas)
+            if batch.positions:
+                cur.executemany(_POSITION, [(batch.consumer, t, p, o)
+                                            for (t, p), o in sorted(batch.positions.items())])
+            cur.execute(_STATE, (batch.consumer, batch.watermark_ms, ts(batch.watermark_ms),
+                                 batch.accepted, len(batch.quarantine_rows)))

@@ -3,10 +3,11 @@
 Composition root of the Faust worker. Start-up is the plain runner's:
 migrate, rebuild the engine from the archive (`open_pipeline`), wait for the
 events topic. Then one `faust.App` (faust_app.py) with one agent
-(faust_agents.py) and one timer (faust_timers.py). Everything synchronous —
-the pipeline, `write_batch` (via `KafkaRunner._store`, with its retries and
-fencing), the outbox — runs in ONE worker thread, so batches and ticks never
-interleave and the event loop (heartbeats, fetching) is never blocked.
+(faust_agents.py) and one timer (faust_timers.py). The pipeline runs in ONE
+worker thread, so batches and ticks never interleave and the event loop
+(heartbeats, fetching) is never blocked; the database work — `write_batch`
+(via `KafkaRunner._store`, with its retries and fencing) and the outbox — runs
+in the store thread (writer.py), in batch order, overlapping the next batch.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from processors.live.pipeline import Record
 from processors.live.progress import Progress
 from processors.live.rebuild import open_pipeline
 from processors.live.runner import KafkaRunner
+from processors.live.writer import StoreThread
 from store.db import migrate
 
 
@@ -51,6 +53,7 @@ class FaustRunner(KafkaRunner):
         self.outbox = Outbox(self.conn, producer, cfg.findings_topic, cfg.quarantine_topic)
         self.progress = Progress(self.log, lag, cfg.events_topic)
         self.executor = concurrent.futures.ThreadPoolExecutor(1, "custodes-sink")
+        self.writer = StoreThread()
         self.idle_since = time.monotonic()
         code = 0
         try:
@@ -58,7 +61,11 @@ class FaustRunner(KafkaRunner):
             if partitions:
                 code = self._run_worker(partitions)
         finally:
-            self.executor.shutdown(wait=True)  # the batch in hand is committed first
+            self.executor.shutdown(wait=True)  # the batch in hand is computed,
+            failed = self._finish_writes()      # and committed
+            if failed is not None and code == 0:
+                self.log(f"store failed: {failed!r:.300}")
+                code = 1
             self.progress.tick(self.pipeline, force=True)
             try:
                 self._publish(self.outbox)
@@ -125,7 +132,8 @@ class FaustRunner(KafkaRunner):
 
     # --- the sink: one thread, the plain runner's store and outbox -----------------------
     def _batch(self, records: list[Record]) -> bool:
-        """Process and commit one batch; True when something was stored (and published)."""
+        """Process one batch, hand it to the store thread; True when there was something to store."""
+        self.writer.check()
         batch = self.pipeline.process(records)
         stored = bool(batch.records or batch.platform_outputs)
         if stored:
@@ -134,16 +142,20 @@ class FaustRunner(KafkaRunner):
         self.progress.tick(self.pipeline)
         return stored
 
+    def _publish_stored(self) -> None:
+        self.outbox.conn = self.conn
+        self._publish(self.outbox)
+
     def _tick(self) -> bool:
         """One tick; True when asked to exit once idle and caught up."""
         # Outputs a rebuild decided, the watermark: stored even without records. When
         # nothing was stored, publish anyway: the outbox's retry after a broker outage.
-        if not self._batch([]):
-            self.outbox.conn = self.conn
-            self._publish(self.outbox)
+        if not self._batch([]) and not self.writer.busy:
+            self.writer.submit(self._publish_stored)
         wait = self.cfg.exit_when_idle_s
         if wait is None or time.monotonic() - self.idle_since <= wait:
             return False
+        self.writer.drain()  # what was handed over is committed: `stored` is final
         if self.progress.lag(self.stored) != 0:
             return False
         self.log("idle: caught up, exiting as asked")

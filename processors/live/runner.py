@@ -23,6 +23,7 @@ from processors.live.outbox import Outbox
 from processors.live.pipeline import Pipeline, Record
 from processors.live.progress import Progress
 from processors.live.rebuild import open_pipeline
+from processors.live.writer import StoreThread
 from store.batch import Batch, PositionConflict, load_positions, outputs_stored, write_batch
 from store.db import connect_raw, migrate
 
@@ -56,6 +57,7 @@ class KafkaRunner:
         self.stop = stop or threading.Event()
         self.conn: psycopg.Connection[Any] | None = None
         self.on_commit: Callable[[Batch, float, list[Record]], None] | None = None  # bench hook
+        self.stored: dict[tuple[str, int], int] = {}  # positions PostgreSQL holds
         self.publish_failed_at: float | None = None  # the outbox is retried while set
 
     # --- database ---------------------------------------------------------------
@@ -100,15 +102,37 @@ class KafkaRunner:
                 time.sleep(0.5)
 
     def _commit(self, batch: Batch, records: list[Record]) -> None:
-        """Store a batch, publish what it produced, count it: the same step for both runners."""
+        """Hand a computed batch to the store thread (blocks while one is already waiting)."""
+        self.writer.submit(lambda: self._write(batch, records))
+
+    def _write(self, batch: Batch, records: list[Record]) -> None:
+        """Store a batch, publish what it produced, count it: the store thread, both runners."""
         t0 = time.monotonic()
         self._store(batch)
-        self.stored = dict(self.pipeline.positions)  # what PostgreSQL now holds
+        stored = dict(self.stored)
+        stored.update(batch.positions)
+        self.stored = stored  # what PostgreSQL now holds
         if self.on_commit is not None:
             self.on_commit(batch, time.time(), records)
         self.outbox.conn = self.conn
         self._publish(self.outbox)
         self.progress.batch(batch, time.monotonic() - t0, self.pipeline)
+
+    def _retry_publish(self) -> None:
+        """Publish again after a failure, in the store thread, unless it is busy anyway."""
+        if self.publish_failed_at is not None and not self.writer.busy and \
+                time.monotonic() - self.publish_failed_at > PUBLISH_RETRY_S:
+            self.writer.submit(lambda: self._publish(self.outbox))
+
+    def _finish_writes(self) -> BaseException | None:
+        """Let the store thread commit what it was given, stop it; its failure, if any."""
+        try:
+            self.writer.drain()
+        except BaseException as exc:  # noqa: BLE001 - reported by the caller
+            return exc
+        finally:
+            self.writer.close()
+        return None
 
     # --- kafka --------------------------------------------------------------------
     def _producer(self) -> KafkaProducer:
@@ -161,6 +185,9 @@ class KafkaRunner:
         self.outbox = outbox = Outbox(self.conn, producer, cfg.findings_topic,
                                       cfg.quarantine_topic)
         self.progress = progress = Progress(self.log, consumer, cfg.events_topic)
+        self.stored = dict(pipeline.positions)
+        self.writer = StoreThread()
+        failed: BaseException | None = None
         known: set[int] = set()
         last_assign = 0.0
         idle_since = time.monotonic()
@@ -181,11 +208,10 @@ class KafkaRunner:
                         time.monotonic() - idle_since > cfg.exit_when_idle_s:
                     self.log("idle: caught up, exiting as asked")
                     break
-                if self.publish_failed_at is not None and \
-                        time.monotonic() - self.publish_failed_at > PUBLISH_RETRY_S:
-                    self._publish(outbox)  # also when no record arrives: the outbox drains
+                self._retry_publish()  # also when no record arrives: the outbox drains
                 progress.tick(pipeline)
         finally:
+            failed = self._finish_writes()  # the batch in hand is committed first
             progress.tick(pipeline, force=True)
             try:
                 self._publish(outbox)
@@ -194,6 +220,8 @@ class KafkaRunner:
                 consumer.close()
                 if self.conn is not None:
                     self.conn.close()
+        if failed is not None:
+            raise failed
         return 0
 
     def _publish(self, outbox: Outbox) -> None:
