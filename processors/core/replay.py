@@ -96,19 +96,22 @@ def _replay(events: Iterable[Event], policy: PolicyLike, trust: Any | None,
     latest = -(2**62)        # greatest time seen
     monotone = True          # times never went back across the stream so far
     n = 0
+    countdown = ADVANCE_EVERY  # events until the next intermediate advance
+    platform = after = 0
     for event in events:
         if not event.party:
-            result.platform += 1
+            platform += 1
             continue
         t = event.time_ms
         if t > limit:
-            result.after_horizon += 1
+            after += 1
             continue
         if require_order:
-            prev = last_seq.get(event.source, 0)
-            if event.seq <= prev:
-                raise OutOfOrder(event.source, event.seq, prev)
-            last_seq[event.source] = event.seq
+            source, seq = event.source, event.seq
+            prev = last_seq.get(source, 0)
+            if seq <= prev:
+                raise OutOfOrder(source, seq, prev)
+            last_seq[source] = seq
         if t >= latest:
             latest = t
         else:
@@ -117,8 +120,12 @@ def _replay(events: Iterable[Event], policy: PolicyLike, trust: Any | None,
         if outputs:
             _collect(outputs, raised, solved)
         n += 1
-        if monotone and n % ADVANCE_EVERY == 0:
-            _collect(engine.advance(latest), raised, solved)
+        countdown -= 1
+        if not countdown:
+            countdown = ADVANCE_EVERY
+            if monotone:
+                _collect(engine.advance(latest), raised, solved)
+    result.platform, result.after_horizon = platform, after
     horizon = horizon_ms if horizon_ms is not None else (latest if n else 0)
     _collect(engine.finish(horizon), raised, solved)
     result.horizon_ms = horizon
