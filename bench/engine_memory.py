@@ -77,7 +77,8 @@ class Chains:
         self.heads[source] = (seq, h)
         return Event(id=str(uuid.UUID(bytes=bytes.fromhex(h[:32]), version=4)), source=source,
                      type=type_, time=format_ms(time_ms), time_ms=time_ms, seq=seq,
-                     prevhash=prev, hash=h, party=party, data=data, raw={})  # type: ignore[arg-type]
+                     prevhash=prev, hash=h, party=party, data=data,  # type: ignore[arg-type]
+                     canonical=b"")
 
 
 def cases(n: int, delete: bool) -> Iterator[Event]:
