@@ -44,14 +44,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from custodes.canonical import ZERO_HASH  # noqa: E402
-from custodes.events import (  # noqa: E402
-    DeletionPerformed, Event, QueryAnswered, QuerySubmitted, TransferSent,
+from custodes.canonical import ZERO_HASH
+from custodes.events import (
+    DeletionPerformed,
+    Event,
+    QueryAnswered,
+    QuerySubmitted,
+    TransferSent,
 )
-from custodes.parties import EU_PARTIES, US, node_source  # noqa: E402
-from custodes.policy import load_policy  # noqa: E402
-from custodes.timefmt import format_ms  # noqa: E402
-from processors.core.engine import Engine  # noqa: E402
+from custodes.parties import EU_PARTIES, US, node_source
+from custodes.policy import load_policy
+from custodes.timefmt import format_ms
+from processors.core.engine import Engine
 
 START = 1_772_323_200_000  # 2026-03-01T00:00:00Z
 STEP_MS = 20               # between events: 1M cases span about 17 hours

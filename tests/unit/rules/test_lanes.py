@@ -29,7 +29,7 @@ def test_lanes_drop_popped_entries_from_long_lanes() -> None:
     assert [p for _, p in lanes.due(10**9)] == list(range(1500, 2000))
 
 
-def _with_time(event, time_ms: int):  # noqa: ANN001, ANN202 - an event whose time went back
+def _with_time(event, time_ms: int):
     return msgspec.structs.replace(event, time_ms=time_ms)
 
 
