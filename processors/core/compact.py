@@ -35,12 +35,15 @@ def pack_id(event_id: str) -> bytes | str:
 
 
 def _pack(event_id: str) -> bytes | str:
-    if len(event_id) == 36:
+    if len(event_id) == 36 and event_id[8] == event_id[13] == event_id[18] == event_id[23] == "-":
         try:
             packed = bytes.fromhex(event_id.replace("-", ""))
         except ValueError:
             return event_id
-        if len(packed) == 16 and unpack_id(packed) == event_id:
+        # 16 bytes from the 32 characters between the dashes: they are all hex
+        # digits (whitespace would give fewer bytes), so the lowercase form is
+        # exactly what `unpack_id` gives back
+        if len(packed) == 16 and event_id.lower() == event_id:
             return packed
     return event_id
 
