@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
-    BigInteger, Date, DateTime, Index, Integer, LargeBinary, String, Text, UniqueConstraint, func,
+    BigInteger, Date, DateTime, Identity, Index, Integer, LargeBinary, String, Text, UniqueConstraint, func,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -183,6 +183,20 @@ class RetentionClock(Base):
     status: Mapped[str] = mapped_column(String(16), server_default="open")
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     deleted_by: Mapped[str | None] = mapped_column(String(2), nullable=True)
+
+
+class RetentionEarlyMove(Base):
+    """A deadline move (continuing-risk assessment) read before its transfer: it waits here
+    until the batch that stores the transfer applies it (migration 0103_live_perf)."""
+
+    __tablename__ = "retention_early_moves"
+    __table_args__ = (Index("ix_retention_early_moves_transfer", "transfer_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    transfer_id: Mapped[str] = mapped_column(Text)
+    party: Mapped[str] = mapped_column(String(2))
+    assessed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Reciprocity(Base):

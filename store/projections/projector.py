@@ -1,12 +1,15 @@
 """The projection updaters of SPEC §8, as folds of events into `Deltas`.
 
-`Projector` holds only what joins across events need (a query's pair and day
-until its answer arrives, an answer that arrived before its query; the open
-clocks' recipients, an assessment that arrived before its transfer), so that
-exchange volumes count hits under the query's day and pair, and a displayed
-retention deadline moves, whatever order the partitions are read in. Deadlines shown beside clocks and remedies use the
-same policy views as the rules; the verdicts themselves (RET-1, RMD-1, ...)
-come only from the rule core, through the findings register.
+`Projector` holds only what joins across events need in memory (a query's
+pair and day until its answer arrives, an answer that arrived before its
+query), so that exchange volumes count hits under the query's day and pair
+whatever order the partitions are read in. It holds nothing per retention
+clock: an assessment is emitted as a move whether or not its transfer has been
+read, and the writer asks the database (the clock row, or the move waits in
+`retention_early_moves` until the transfer's batch applies it). Deadlines shown
+beside clocks and remedies use the same policy views as the rules; the
+verdicts themselves (RET-1, RMD-1, ...) come only from the rule core, through
+the findings register.
 """
 from __future__ import annotations
 
@@ -30,9 +33,6 @@ class Projector:
         self._views: dict[str, Any] = {}
         self._queries: dict[str, tuple[int, str, str]] = {}  # query_id -> (day, from, to)
         self._early_hits: dict[str, bool] = {}  # answers seen before their query
-        self._clocks: dict[str, str] = {}  # transfer_id -> recipient, while the clock is open
-        # transfer_id -> [(assessing party, assessed_ms, new deadline)] seen before the transfer
-        self._early_moves: dict[str, list[tuple[str, int, int]]] = {}
         self._handlers = {
             QuerySubmitted: self._query, QueryAnswered: self._answer, TransferSent: self._transfer,
             RetentionAssessed: self._assessed, DeletionPerformed: self._deleted,
@@ -116,37 +116,24 @@ class Projector:
         view = self._view(t.recipient)
         days = (view.retention_special_category_days if t.special_categories
                 else view.retention_default_days)
-        deadline = e.time_ms + days * MS_PER_DAY
-        # Assessments read before the transfer move the deadline now, as _CLOCK_MOVE would
-        # have: by the recipient, while the deadline had not passed, in time order.
-        for party, at, moved in sorted(self._early_moves.pop(t.transfer_id, ()),
-                                       key=lambda m: m[1]):
-            if party == t.recipient and deadline >= at:
-                deadline = moved
-        if t.transfer_id not in self._clocks:
-            self._clocks[t.transfer_id] = t.recipient
         d.merge(d.clocks, t.transfer_id, {
             "case_id": t.case_id, "sender": t.sender, "recipient": t.recipient,
-            "sent_at": e.time_ms, "deadline": deadline,
+            "sent_at": e.time_ms, "deadline": e.time_ms + days * MS_PER_DAY,
         })
 
     # --- retention clocks ---------------------------------------------------
     def _assessed(self, e: Event, a: RetentionAssessed, d: Deltas) -> None:
+        """A move of the displayed deadline, applied by the writer to the clock when its
+        transfer is stored, else kept in the database until the transfer arrives."""
         if not a.continuing_risk:
             return
         cap = e.time_ms + self._view(a.party).retention_max_review_days * MS_PER_DAY
         review_by = parse_ms(a.review_by) if a.review_by is not None else cap
-        move = (a.party, e.time_ms, min(review_by, cap))
-        if a.transfer_id in self._clocks:
-            d.clock_moves.append((a.transfer_id, *move))
-        else:  # read before its transfer (another partition): applied when it arrives
-            self._early_moves.setdefault(a.transfer_id, []).append(move)
+        d.clock_moves.append((a.transfer_id, a.party, e.time_ms, min(review_by, cap)))
 
     def _deleted(self, e: Event, x: DeletionPerformed, d: Deltas) -> None:
         if x.scope == "full":
             d.clock_deletions.append((x.transfer_id, x.party, e.time_ms))
-            if self._clocks.get(x.transfer_id) == x.party:
-                del self._clocks[x.transfer_id]  # closed: later assessments are moot
 
     # --- onward-transfer register -----------------------------------------
     def _onward_requested(self, e: Event, r: OnwardRequested, d: Deltas) -> None:

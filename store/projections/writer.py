@@ -11,6 +11,7 @@ from typing import Any
 
 import psycopg
 
+from custodes.timefmt import from_datetime
 from custodes.timefmt import to_datetime as ts
 from store.projections.deltas import Deltas, Fields
 
@@ -43,6 +44,13 @@ WHERE t.sent_at IS NULL"""
 _CLOCK_MOVE = """
 UPDATE retention_clocks SET deadline = %s
 WHERE transfer_id = %s AND recipient = %s AND status = 'open' AND deadline >= %s"""
+_EARLY_TAKE = """
+DELETE FROM retention_early_moves WHERE transfer_id = ANY(%s)
+RETURNING transfer_id, party, assessed_at, deadline"""
+_EARLY_KEEP = """
+INSERT INTO retention_early_moves (transfer_id, party, assessed_at, deadline)
+SELECT %s, %s, %s, %s
+WHERE NOT EXISTS (SELECT 1 FROM retention_clocks WHERE transfer_id = %s AND sent_at IS NOT NULL)"""
 _CLOCK_DELETE = """
 INSERT INTO retention_clocks AS t (transfer_id, status, deleted_by, deleted_at)
 VALUES (%s, 'open', %s, %s)
@@ -102,6 +110,23 @@ def _row(key: str, fields: Fields, cols: tuple[str, ...]) -> tuple[Any, ...]:
     return (key, *(ts(fields.get(c)) if c in _TIME_COLS else fields.get(c) for c in cols))
 
 
+def _with_early_moves(cur: psycopg.Cursor[Any], clocks: dict[str, Fields]) -> dict[str, int]:
+    """The new clocks' deadlines after the moves that waited for their transfer.
+
+    Applied as `_CLOCK_MOVE` would have applied them had the transfer come first:
+    by the recipient, while the deadline had not passed, in assessment-time order.
+    The waiting moves are taken (deleted) in the same transaction.
+    """
+    deadlines = {k: f["deadline"] for k, f in clocks.items()}
+    cur.execute(_EARLY_TAKE, (list(clocks),))
+    waiting = sorted((from_datetime(at), t, p, from_datetime(dl))
+                     for t, p, at, dl in cur.fetchall())
+    for at, t, party, moved in waiting:
+        if party == clocks[t]["recipient"] and deadlines[t] >= at:
+            deadlines[t] = moved
+    return deadlines
+
+
 def write_deltas(cur: psycopg.Cursor[Any], d: Deltas) -> None:
     """Apply one batch's deltas with the cursor's connection (caller owns the transaction)."""
     if d.volumes:
@@ -112,11 +137,14 @@ def write_deltas(cur: psycopg.Cursor[Any], d: Deltas) -> None:
     if d.review:
         cur.executemany(_REVIEW, [(k, *v) for k, v in sorted(d.review.items())])
     if d.clocks:
+        deadlines = _with_early_moves(cur, d.clocks)
         cur.executemany(_CLOCKS, [
-            (k, f["case_id"], f["sender"], f["recipient"], ts(f["sent_at"]), ts(f["deadline"]))
+            (k, f["case_id"], f["sender"], f["recipient"], ts(f["sent_at"]), ts(deadlines[k]))
             for k, f in d.clocks.items()])
     if d.clock_moves:  # executemany runs them in order: later assessments move again
         cur.executemany(_CLOCK_MOVE, [(ts(dl), t, p, ts(at)) for t, p, at, dl in d.clock_moves])
+        # A move whose transfer is not stored yet waits for it (no clock row to move).
+        cur.executemany(_EARLY_KEEP, [(t, p, ts(at), ts(dl), t) for t, p, at, dl in d.clock_moves])
     if d.clock_deletions:
         cur.executemany(_CLOCK_DELETE, [(t, p, ts(at)) for t, p, at in d.clock_deletions])
     if d.onward:

@@ -80,11 +80,13 @@ def test_findings_feed_the_register_and_node_chain_status() -> None:
     assert d.node_int1["DE"] == [f.finding_id, "urn:ebsp:node:DE/3", 1]
 
 
-def test_an_assessment_read_before_its_transfer_still_moves_the_displayed_deadline() -> None:
+def test_an_assessment_is_a_move_whatever_the_order_and_the_projector_keeps_no_clock() -> None:
+    """The join with the transfer is the writer's (database), so read order does not matter
+    here and nothing per clock stays in memory (tests/integration/store: the early move)."""
     from tests.spec.builders import World, at
 
     w = World()
-    w.exchange("US", "DE", at(), transfer_id="T-1", case_id="US-C-2")
+    t = w.exchange("US", "DE", at(), transfer_id="T-1", case_id="US-C-2")
     assessment = w.assess("US", "T-1", at(day=10), review_by=at(day=40))
     others = [e for e in w.events if e is not assessment]
     in_order, early = Deltas(), Deltas()
@@ -93,20 +95,25 @@ def test_an_assessment_read_before_its_transfer_still_moves_the_displayed_deadli
         p1.apply(e, in_order)
     for e in [assessment, *others]:  # the recipient's partition read first
         p2.apply(e, early)
-    assert in_order.clock_moves == [("T-1", "US", at(day=10), at(day=40))]
-    assert early.clocks["T-1"]["deadline"] == at(day=40)
-    assert not early.clock_moves
+    move = ("T-1", "US", at(day=10), at(day=40))
+    assert in_order.clock_moves == early.clock_moves == [move]
+    assert in_order.clocks["T-1"]["deadline"] == early.clocks["T-1"]["deadline"] \
+        == t.time_ms + 14 * MS_PER_DAY
+    assert vars(p1).keys() == vars(p2).keys() == {"_policy", "_views", "_queries",
+                                                  "_early_hits", "_handlers"}
+    assert not p1._queries and not p1._early_hits  # answered: no join left either
 
 
-def test_an_early_assessment_by_another_party_or_after_the_deadline_does_not_move_it() -> None:
+def test_an_assessment_without_continuing_risk_moves_nothing_and_the_review_is_capped() -> None:
     from tests.spec.builders import World, at
 
     w = World()
-    t = w.exchange("US", "DE", at(), transfer_id="T-1")
-    by_sender = w.assess("DE", "T-1", at(day=1), review_by=at(day=40))
-    too_late = w.assess("US", "T-1", at(day=20), review_by=at(day=60))
+    w.exchange("US", "DE", at(), transfer_id="T-1")
+    w.assess("US", "T-1", at(day=1), review_by=at(day=900))  # beyond the maximum review
+    w.assess("US", "T-1", at(day=2), continuing_risk=False)
     d = Deltas()
     projector = Projector(load_policy(None))
-    for e in [by_sender, too_late, *w.events[:3]]:
+    for e in w.events:
         projector.apply(e, d)
-    assert d.clocks["T-1"]["deadline"] == t.time_ms + 14 * MS_PER_DAY
+    cap = at(day=1) + load_policy(None).for_party("US").retention_max_review_days * MS_PER_DAY
+    assert d.clock_moves == [("T-1", "US", at(day=1), cap)]
