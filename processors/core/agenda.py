@@ -133,9 +133,12 @@ class Lanes:
         if entry is None:
             entry = self._lanes[lane] = [array("q"), [], 0]
         times = entry[0]
-        if times and times[-1] > time_ms or not -_Q <= time_ms < _Q:
+        if times and times[-1] > time_ms:
             return False
-        times.append(time_ms)
+        try:
+            times.append(time_ms)
+        except OverflowError:  # beyond 64 bits: the agenda takes it
+            return False
         entry[1].append(payload)
         self._size += 1
         return True
@@ -178,9 +181,6 @@ class Lanes:
 
     def __len__(self) -> int:
         return self._size
-
-
-_Q = 2**63
 
 
 def _first(entry: tuple[int, Any]) -> int:

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from typing import Union
 
 from custodes.events import FindingRaised, FindingResolved, Severity
 from custodes.timefmt import format_ms
 
-Output = Union[FindingRaised, FindingResolved]
+Output = FindingRaised | FindingResolved
 
 
 def finding_id(rule: str, key: str) -> str:

@@ -51,7 +51,9 @@ class Reciprocity:
             party, side = t.recipient, 1
         else:
             return
-        label, nxt = self._month(event.time_ms)
+        start, nxt, label = self._window
+        if not start <= event.time_ms < nxt:
+            label, nxt = self._month(event.time_ms)
         slot = (party, label)
         counts = self._months.get(slot)
         if counts is None:
