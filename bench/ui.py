@@ -6,11 +6,20 @@ benchmark fills a throwaway database (migrated to head) with synthetic but
 well-formed, hash-chained node events written with the store's own archive
 COPY, and projections consistent with them (volumes, retention clocks,
 reciprocity, human review, onward register, remedies, findings with evidence,
-quarantine, node health), then renders each page through the real app
+quarantine, node health; the dashboard's derived `ui_finding_state` and, through
+its triggers, `ui_finding_counts` are filled by the app's first request, as in
+a deployment), then renders each page through the real app
 (templates, scope filters, access events appended to the platform chain) and
 reports p50/p95 per page and role.
 
+Every request computes its page (the app's result cache is off, `--cache 0`):
+the figures are those of the first viewer after the data changed. With
+`--cache N` repeated requests at an unchanged data version are served from
+the cache, as they are in a deployment (CUSTODES_UI_RESULT_CACHE).
+
 Run:  .venv/bin/python bench/ui.py --events 1000000   (default 10,000,000; needs DATABASE_URL)
+      .venv/bin/python bench/ui.py --events 10000000 --keep      (prints the database's name)
+      .venv/bin/python bench/ui.py --database-url URL --measure-only --rounds 40
 """
 from __future__ import annotations
 
