@@ -12,7 +12,9 @@ of a finding is always the id as the node sent it.
 """
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
+from typing import Any
 
 
 def unpack_id(packed: bytes | str) -> str:
@@ -77,3 +79,37 @@ class IdList:
             yield unpack_id(data[i:i + 16])
         if self._other:
             yield from self._other
+
+
+_TIME = struct.Struct(">q")
+_last_transfer: list[Any] = [None, None]  # (event, record): RET-1 and MAT-1 share one
+
+
+def transfer_record(event: Any) -> bytes | None:
+    """A `transfer.sent` event's facts as one bytes object, built once per event and
+    shared by the rules that keep them (RET-1's fresh clock, MAT-1's wait): time
+    (8 bytes), special-categories flag (1), the packed event id (16), then
+    recipient, sender, case_id, query_id and transfer_id separated by NUL. About
+    105 bytes in all. None when that would not round-trip (an id that does not
+    pack, a NUL in a fact): the rules then keep their own plain forms."""
+    if event is _last_transfer[0]:
+        return _last_transfer[1]  # type: ignore[no-any-return]
+    t = event.data
+    packed = pack_id(event.id)
+    text = f"{t.recipient}\0{t.sender}\0{t.case_id}\0{t.query_id}\0{t.transfer_id}"
+    rec = None
+    if type(packed) is bytes and text.count("\0") == 4:
+        try:
+            rec = _TIME.pack(event.time_ms) + (b"\1" if t.special_categories else b"\0") \
+                + packed + text.encode("utf-8", "surrogatepass")
+        except struct.error:  # a time beyond 64 bits
+            rec = None
+    _last_transfer[0], _last_transfer[1] = event, rec
+    return rec
+
+
+def transfer_facts(rec: bytes) -> tuple[int, bool, bytes, list[str]]:
+    """(time_ms, special, packed event id, [recipient, sender, case_id, query_id,
+    transfer_id]) of a `transfer_record`."""
+    return (_TIME.unpack_from(rec)[0], rec[8] == 1, rec[9:25],
+            rec[25:].decode("utf-8", "surrogatepass").split("\0"))

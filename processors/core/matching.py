@@ -12,14 +12,15 @@ settled on ingest (the earliest hit time can only move earlier): nothing waits.
 
 Memory: the only long-lived index is the earliest hit time per
 (responding party, query id), one small dict entry per hit; transfers wait
-only until decided, packed into one `bytes` each (`_pack`), in per-node lanes
+only until decided, as the transfer's `compact.transfer_record` (the same
+bytes object RET-1 keeps as the fresh clock), in per-node lanes
 (a node's events come in time order) or, out of order, in the agenda.
 """
 from __future__ import annotations
 
 from custodes.events import Event, QueryAnswered, TransferSent
 from processors.core.agenda import Agenda, Cut, Lanes
-from processors.core.compact import pack_id, unpack_id
+from processors.core.compact import transfer_facts, transfer_record, unpack_id
 from processors.core.findings import Output, raised
 from processors.core.rule import Handler
 
@@ -52,7 +53,9 @@ class Matching:
         hit = self._hits.get(t.sender + t.query_id)
         if hit is not None and hit <= time_ms:
             return  # settled: a hit from the sender came no later than the transfer
-        waiting = _pack(event.id, t.sender, t.recipient, t.query_id, t.transfer_id, t.case_id)
+        waiting: bytes | tuple[str, ...] | None = transfer_record(event)
+        if waiting is None:
+            waiting = (event.id, t.sender, t.recipient, t.query_id, t.transfer_id, t.case_id)
         if not self._lanes.push(event.source, time_ms, waiting):
             self._agenda.after_event(time_ms, waiting)
 
@@ -87,19 +90,10 @@ def _first(entry: tuple[int, object]) -> int:
     return entry[0]
 
 
-def _pack(event_id: str, *fields: str) -> bytes | tuple[str, ...]:
-    """A waiting transfer as one bytes object: the packed event id, then its facts
-    separated by NUL (about 95 bytes where a tuple of strings took about 250);
-    a tuple when the id does not pack or a fact contains NUL."""
-    packed = pack_id(event_id)
-    text = "\0".join(fields)
-    if type(packed) is bytes and text.count("\0") == len(fields) - 1:
-        return packed + text.encode("utf-8", "surrogatepass")
-    return (event_id, *fields)
-
-
 def _unpack(waiting: bytes | tuple[str, ...]) -> tuple[str, ...]:
+    """(event_id, sender, recipient, query_id, transfer_id, case_id) of a wait."""
     if type(waiting) is tuple:
         return waiting
-    return (unpack_id(waiting[:16]),
-            *waiting[16:].decode("utf-8", "surrogatepass").split("\0"))  # type: ignore[index]
+    _, _, event_id, (recipient, sender, case_id, query_id, transfer_id) = \
+        transfer_facts(waiting)  # type: ignore[arg-type]
+    return unpack_id(event_id), sender, recipient, query_id, transfer_id, case_id

@@ -18,14 +18,12 @@ deadline). A later full deletion by the recipient resolves the finding.
 """
 from __future__ import annotations
 
-import struct
-
 import msgspec
 
 from custodes.events import DeletionPerformed, Event, RetentionAssessed, TransferSent
 from custodes.timefmt import MS_PER_DAY, format_ms, parse_ms
 from processors.core.agenda import Agenda, Cut, Lanes
-from processors.core.compact import pack_id, unpack_id
+from processors.core.compact import pack_id, transfer_facts, transfer_record, unpack_id
 from processors.core.findings import Output, raised, resolved
 from processors.core.policies import Policies
 from processors.core.rule import Handler
@@ -62,34 +60,18 @@ class _Clock(msgspec.Struct, gc=False):
 
 
 _NONE: tuple[()] = ()  # iterated in place of a missing list
-_TIME = struct.Struct(">q")
-
-
-def _fresh(time_ms: int, special: bool, event_id: str, recipient: str, sender: str,
-           case_id: str) -> bytes | None:
-    """A transfer's clock before any assessment or deletion, as one bytes object:
-    time (8), special (1), the packed event id (16), then recipient, sender and
-    case id separated by NUL. About 80 bytes where a `_Clock` with its int,
-    strings and packed id took about 230. None when it would not round-trip
-    (the id does not pack, a fact contains NUL): a `_Clock` is kept instead."""
-    packed = pack_id(event_id)
-    text = f"{recipient}\0{sender}\0{case_id}"
-    if type(packed) is not bytes or text.count("\0") != 2 or not -2**63 <= time_ms < 2**63:
-        return None
-    return _TIME.pack(time_ms) + (b"\1" if special else b"\0") + packed \
-        + text.encode("utf-8", "surrogatepass")
-
-
 def _expand(rec: bytes) -> _Clock:
-    recipient, sender, case_id = rec[25:].decode("utf-8", "surrogatepass").split("\0")
-    return _Clock(time_ms=_TIME.unpack_from(rec)[0], recipient=recipient, special=rec[8] == 1,
-                  case_id=case_id, event_id=rec[9:25], sender=sender)
+    """The `_Clock` of a fresh clock kept as its transfer's `compact.transfer_record`."""
+    time_ms, special, event_id, (recipient, sender, case_id, _, _) = transfer_facts(rec)
+    return _Clock(time_ms=time_ms, recipient=recipient, special=special, case_id=case_id,
+                  event_id=event_id, sender=sender)
 
 
 class Retention:
     def __init__(self, policies: Policies) -> None:
         self._policies = policies
-        # transfer_id -> its clock: `bytes` (`_fresh`) until anything but the transfer
+        # transfer_id -> its clock: the transfer's `compact.transfer_record` (shared
+        # with MAT-1) until anything but the transfer
         # arrives for it, then a `_Clock`
         self._clocks: dict[str, _Clock | bytes] = {}
         self._agenda = Agenda()
@@ -115,9 +97,9 @@ class Retention:
         clocks = self._clocks
         c = clocks.get(tid)
         if c is None:
-            special = bool(t.special_categories)
-            rec = _fresh(event.time_ms, special, event.id, t.recipient, t.sender, t.case_id)
+            rec = transfer_record(event)
             if rec is not None:
+                special = bool(t.special_categories)
                 clocks[tid] = rec
                 view = self._policies[t.recipient]
                 days = view.retention_special_category_days if special \
