@@ -48,7 +48,7 @@ def server(e2e_db: str) -> Iterator[str]:
                        input=PASSWORD + "\n", text=True, check=True, capture_output=True, cwd=ROOT)
     port = _free_port()
     (ROOT / "test-output").mkdir(exist_ok=True)
-    log = open(ROOT / "test-output" / "e2e-ui-server.log", "w")
+    log = open(ROOT / "test-output" / "e2e-ui-server.log", "w")  # noqa: SIM115 - the server writes it until the finally below
     proc = subprocess.Popen(cli + ["ui", "--host", "127.0.0.1", "--port", str(port)], env=env,
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
