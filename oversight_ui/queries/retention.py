@@ -89,6 +89,8 @@ def by_recipient(db: Session, scope: Scope, f: ViewFilters, wm: datetime | None)
     key, so at most one per transfer), not probed per clock."""
     o = select(F.key).where(RET1_OPEN).subquery("ret1")
     overdue = o.c.key.is_not(None)
+    soon: Any
+    rest: Any
     if wm is None:
         soon, rest = false(), not_(overdue)
     else:
