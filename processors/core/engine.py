@@ -41,6 +41,7 @@ _NEW = Seen.NEW
 _DUPLICATE = Seen.DUPLICATE
 _CONFLICT = Seen.CONFLICT
 _fromhex = bytes.fromhex
+_int = int.from_bytes
 
 
 class Engine:
@@ -100,12 +101,13 @@ class Engine:
         if index is None or len(key) != 16 or len(mark) != 32 or len(eid) != 36:
             status = self._admit(event)
         else:
-            known = index.get(key)
+            key_int = _int(key)
+            known = index.get(key_int)
             if known is None:
-                index[key] = mark
+                index[key_int] = _int(mark)
                 status = _NEW
             else:
-                status = _DUPLICATE if known == mark else _CONFLICT
+                status = _DUPLICATE if known == _int(mark) else _CONFLICT
         out: list[Output] = []
         if status is not _NEW:
             if status is _DUPLICATE:
