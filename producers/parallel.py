@@ -75,7 +75,7 @@ def _worker(index: int, chains: dict[str, NodeChain], make_sink: Callable[[int],
     from producers.engine import tampered
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the generator's to handle
-    for conn in inherited:                          # other workers' pipe ends (fork copies)
+    for conn in inherited:  # the generator's pipe ends (fork copies): else no EOF if it dies
         conn.close()
     sink: Sink | None = None
     try:
@@ -146,7 +146,7 @@ class WorkerPool:
             proc = ctx.Process(
                 target=_worker, name=f"custodes-simulate-worker-{i}", daemon=True,
                 args=(i, {p: chains[p] for p in group}, make_sink, inbox_r, outbox_w,
-                      self.written, list(parent_ends)))
+                      self.written, [*parent_ends, inbox_w, outbox_r]))
             proc.start()
             inbox_r.close()
             outbox_w.close()

@@ -145,3 +145,36 @@ def test_a_reply_that_arrives_before_the_generator_looks_for_it_is_not_lost(tmp_
     thread.join(60)
     assert not thread.is_alive(), "flush waited for an answer it had already read"
     assert chains["US"].seq == 299
+
+
+def test_workers_exit_when_the_generating_process_is_killed(tmp_path):
+    import os
+    import signal
+    import time
+
+    script = tmp_path / "gen.py"
+    script.write_text(
+        "import sys, time\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        "from custodes.signing import NodeChain\n"
+        "from producers.parallel import WorkerPool\n"
+        "from producers.sinks import FileSink\n"
+        "from producers.state import node_keys\n"
+        "chains = {p: NodeChain(k) for p, k in node_keys(1, ('US', 'DE'), 't').items()}\n"
+        f"pool = WorkerPool(chains, {{'US': 2.0, 'DE': 1.0}}, 2, lambda i: FileSink({str(tmp_path)!r} + f'/{{i}}'))\n"
+        "print(' '.join(str(p.pid) for p in pool._procs), flush=True)\n"
+        "time.sleep(60)\n")
+    gen = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    pids = [int(p) for p in gen.stdout.readline().split()]
+    assert len(pids) == 2
+    gen.send_signal(signal.SIGKILL)
+    gen.wait(10)
+    deadline = time.monotonic() + 10
+    alive = pids
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.1)
+        alive = [p for p in pids if Path(f"/proc/{p}").exists()
+                 and "zombie" not in Path(f"/proc/{p}/status").read_text().lower()]
+    for pid in alive:
+        os.kill(pid, signal.SIGKILL)
+    assert alive == [], "orphaned workers kept running"
