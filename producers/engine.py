@@ -158,7 +158,7 @@ class Simulation:
         """
         w, heap, pop = self.w, self.w.heap, heapq.heappop
         wall0, sim0 = time.monotonic(), w.clock
-        handlers = {
+        handlers: dict[int, Callable[[int, Any], None]] = {
             K_EMIT: self._on_emit, K_ARRIVAL: self._on_arrival, K_HEARTBEAT: self._on_heartbeat,
             K_DAY: self._on_day, K_BURST: self._on_burst,
         }
