@@ -196,3 +196,16 @@ def test_sync_racing_a_resolution_counts_each_finding_once(committed_db) -> None
             assert_exact(c)
             assert _rows(c, _COUNTED)[("RET-1", "violation", "DE", "resolved", ("DE",))] == 2
         engine.dispose()
+
+
+def test_the_count_triggers_need_no_right_on_the_dashboards_tables(conn) -> None:
+    """The live writer (custodes_app in production) raises findings: the triggers it
+    fires write the dashboard's table with their owner's rights, on a fixed path."""
+    rows = conn.execute(text(
+        "SELECT proname, prosecdef, proconfig FROM pg_proc WHERE proname IN "
+        "('ui_finding_counts_on_findings', 'ui_finding_counts_on_state', 'ui_fold_finding_counts')")).all()
+    assert {r.proname for r in rows} == {"ui_finding_counts_on_findings", "ui_finding_counts_on_state",
+                                        "ui_fold_finding_counts"}
+    for r in rows:
+        assert r.prosecdef, r.proname
+        assert r.proconfig == ["search_path=public, pg_temp"], r.proname
