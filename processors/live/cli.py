@@ -51,8 +51,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                    f"(default: {DEFAULT_RUNNER}; see docs/live.md)")
     p.add_argument("--consumer", default="live", metavar="NAME",
                    help="name under which positions are stored (default: live)")
-    p.add_argument("--batch-size", type=int, default=2000, metavar="N",
-                   help="records per transaction at most (default 2000)")
+    p.add_argument("--batch-size", type=int, default=5000, metavar="N",
+                   help="records per transaction at most (default 5000; a batch also closes "
+                   "after --max-wait-ms)")
     p.add_argument("--max-wait-ms", type=int, default=200, metavar="MS",
                    help="longest wait to fill a batch (default 200)")
     p.add_argument("--exit-when-idle", type=float, metavar="SECONDS",

@@ -41,7 +41,7 @@ class RunnerConfig:
     trust: Any | None
     consumer: str = "live"
     nodes: list[str] | None = None  # expected nodes (default: the trust file's)
-    batch_size: int = 2000
+    batch_size: int = 5000
     max_wait_ms: int = 200
     exit_when_idle_s: float | None = None  # tests and benches: stop once caught up and idle
 
