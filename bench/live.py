@@ -94,9 +94,11 @@ def bare_loop(bootstrap: str, n: int = 50_000, size: int = 600) -> tuple[float, 
 class Meter:
     """Counts committed events and the latency of each record, from the runner's hook.
 
-    Only commits inside [window_start, window_end) (time.time()) count, when set."""
+    With `windowed`, only commits inside [window_start, window_end) (time.time()) count:
+    none before the window starts (the warm-up)."""
 
-    def __init__(self) -> None:
+    def __init__(self, windowed: bool = False) -> None:
+        self.windowed = windowed
         self.committed = 0
         self.latencies = array("d")
         self.first_commit: float | None = None
@@ -108,8 +110,9 @@ class Meter:
         with self.lock:
             if self.first_commit is None:
                 self.first_commit = commit_time
-            if (self.window_start is not None and commit_time < self.window_start) or \
-                    (self.window_end is not None and commit_time >= self.window_end):
+            if self.windowed and (self.window_start is None or commit_time < self.window_start
+                                  or (self.window_end is not None
+                                      and commit_time >= self.window_end)):
                 return
             self.committed += batch.records
             for r in records:
@@ -204,7 +207,7 @@ def throughput(settings: Settings, minutes: float, workdir: Path, rate: str) -> 
             time.sleep(0.2)
         if rate == "max":
             time.sleep(5)  # a head start, so the processor is never starved
-        meter = Meter()
+        meter = Meter(windowed=True)
         marks: list[tuple[int, int]] = []  # (produced, lag) at the window's start and end
         run_processor(settings, topic, db, load_trust(workdir / "trust.toml"), minutes * 60,
                       meter, warmup=warmup,
