@@ -38,6 +38,8 @@ import orjson
 from custodes import events as ev
 from custodes.canonical import canonical_bytes
 from custodes.events import INT64_MAX, NODE_TYPES, PLATFORM_TYPES, TYPE_OF, Event
+
+_Event = Event  # built positionally on the fast path (`Event` fields in declaration order)
 from custodes.parties import NODE_PREFIX, NODE_SOURCES, PARTIES, PLATFORM_SOURCE
 from custodes.timefmt import format_ms, parse_ms
 
@@ -129,9 +131,10 @@ def _matcher(regex: str) -> Any:
         if search(value) is None:
             return False
         if len(seen) >= 8192:
-            seen.clear()
+            seen.clear()  # the same set object: the fast path holds it (`matches.seen`)
         seen.add(value)
         return True
+    matches.seen = seen  # type: ignore[attr-defined]
     return matches
 
 
@@ -333,51 +336,81 @@ def _fast(data: bytes) -> Event | None:
         env = _decode_envelope(data)
     except (_DecodeError, UnicodeDecodeError, RecursionError):  # all it raises for bad input
         return None
-    type_, checks, free_form = _FAST_INFO[env.__class__]
-    id_, time_, prevhash, payload = env.id, env.time, env.prevhash, env.data
+    return _FINISH[env.__class__](env, data)
+
+
+def _same_value(data: bytes, canonical: bytes) -> bool:
+    """Whether orjson reads from `data` the value whose canonical bytes are `canonical`."""
+    try:
+        return orjson.dumps(orjson.loads(data), option=_SORT) == canonical
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+        return False
+
+
+# The rest of the fast path, one function per envelope struct, generated so
+# that the type's `Pattern` checks are inlined (a set lookup of values already
+# seen valid, the matcher only on a miss) and nothing is looked up per event
+# that is known per type: `_FINISH[envelope class](env, data) -> Event | None`.
+_FINISH_TEMPLATE = """
+def finish(env, data):
+    id_ = env.id
     if _uuid_match(id_) is None:
         return None
+    time_ = env.time
     base = _minute_ms.get(time_[:17])  # `_time_ms` inlined: both parts known valid
     offset = _offset_ms.get(time_[17:])
     if base is not None and offset is not None:
         time_ms = base + offset
     else:
-        time_ms = _time_ms(time_)  # type: ignore[assignment]
+        time_ms = _time_ms(time_)
         if time_ms is None:
             return None
+    prevhash = env.prevhash
     if prevhash not in _recent_hashes and _hex64_match(prevhash) is None:
         return None
-    for name, shape, check in checks:  # `_patterns_ok` inlined
-        value = getattr(payload, name)
-        if shape == _SCALAR:
-            if not check(value):
-                return None
-        elif shape == _LIST:
-            for item in value:
-                if not check(item):
-                    return None
-        elif value is not None and not check(value):
-            return None
-    for name in free_form:
-        if _bad_number(getattr(payload, name), name) is not None:
-            return None
-    canonical = _encode_sorted(env)
-    if canonical != data and data.rstrip() != canonical:
-        # Not already canonical: hash our encoding only if orjson reads the same value.
-        try:
-            if orjson.dumps(orjson.loads(data), option=_SORT) != canonical:
-                return None
-        except (orjson.JSONDecodeError, orjson.JSONEncodeError):
-            return None
+    payload = env.data
+{checks}    canonical = _encode_sorted(env)
+    if canonical != data and data.rstrip() != canonical and not _same_value(data, canonical):
+        return None  # not already canonical, and orjson reads another value
     digest = _sha256(canonical).hexdigest()
     if len(_recent_hashes) >= _RECENT_MAX:
         _recent_hashes.clear()
     _recent_hashes.add(digest)
     source = env.source
-    return Event(
-        id=id_, source=source, type=type_, time=time_, time_ms=time_ms, seq=env.seq,
-        prevhash=prevhash, hash=digest, party=_PARTY_OF[source], data=payload, canonical=canonical,
-    )
+    return _Event(id_, source, TYPE, time_, time_ms, env.seq, prevhash, digest,
+                  _PARTY_OF[source], payload, canonical)
+"""
+
+
+def _finisher(type_: str, checks: tuple[tuple[str, int, Any], ...], free_form: tuple[str, ...]) -> Any:
+    """The generated `finish` of one type (see `_FINISH_TEMPLATE`); same checks as `_patterns_ok`."""
+    names: dict[str, Any] = {"TYPE": type_}
+    lines = []
+    for i, (name, shape, check) in enumerate(checks):
+        names[f"M{i}"] = check
+        seen = getattr(check, "seen", None)
+        names[f"S{i}"] = seen
+        test = f"(v not in S{i} and not M{i}(v))" if seen is not None else f"not M{i}(v)"
+        if shape == _SCALAR:
+            lines += [f"v = payload.{name}", f"if {test}:", "    return None"]
+        elif shape == _LIST:
+            lines += [f"for v in payload.{name}:", f"    if {test}:", "        return None"]
+        else:
+            lines += [f"v = payload.{name}", f"if v is not None and {test}:", "    return None"]
+    for name in free_form:
+        lines += [f"if _bad_number(payload.{name}, {name!r}) is not None:", "    return None"]
+    body = _FINISH_TEMPLATE.format(checks="".join(f"    {line}\n" for line in lines))
+    # A factory taking the per-type names: they become closure cells, while the
+    # module's globals stay the live ones (caches, and anything a test patches).
+    source = f"def make({', '.join(names)}):\n" + "".join(
+        f"    {line}\n" for line in body.splitlines()) + "    return finish\n"
+    namespace: dict[str, Any] = {}
+    exec(compile(source, f"<codec finish {type_}>", "exec"), globals(), namespace)  # noqa: S102
+    return namespace["make"](**names)
+
+
+_FINISH: dict[type, Any] = {
+    env: _finisher(*info) for env, info in _FAST_INFO.items()}
 
 
 def _check(d: dict[str, Any]) -> Event | tuple[str | None, str]:

@@ -304,7 +304,7 @@ TYPE_OF: dict[type[_Data], str] = {v: k for k, v in {**NODE_TYPES, **PLATFORM_TY
 CHECKPOINT_TYPE = "ebsp.node.checkpoint.v1"
 
 
-class Event(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+class Event(msgspec.Struct, frozen=True, gc=False):
     """A validated event: the §2 envelope, its typed payload, and derived facts.
 
     `time_ms` is `time` in epoch milliseconds, `hash` the hex SHA-256 of the
