@@ -589,6 +589,29 @@ def decode(raw: bytes | str) -> Event | Rejection:
         return Rejection(reason=f"internal error while decoding: {exc!r}", field=None, raw=data)
 
 
+def decode_lines(lines: list[bytes]) -> list[Event | Rejection | None]:
+    """`decode` of each line of a JSONL batch, None for a blank line (empty or only whitespace).
+
+    The same verdicts as `decode(line)` one by one (never raises), with the
+    fast path inlined: a replay reads millions of lines, and two Python calls
+    per line are a tenth of the decoding time."""
+    out: list[Event | Rejection | None] = []
+    append = out.append
+    for data in lines:
+        try:
+            env = _decode_envelope(data)
+            event = _FINISH[env.__class__](env, data)
+        except Exception:  # noqa: BLE001 - `decode` below gives the verdict (and never raises)
+            event = None
+        if event is not None:
+            append(event)
+        elif type(data) is bytes and (not data or data.isspace()):
+            append(None)
+        else:
+            append(decode(data))
+    return out
+
+
 def _decode_slow(data: bytes) -> Event | Rejection:
     """`decode` without the fast path: the reference it must agree with (may raise)."""
     try:

@@ -29,7 +29,7 @@ from typing import Any, BinaryIO, TextIO
 
 import msgspec
 
-from custodes.codec import Rejection, decode
+from custodes.codec import Rejection, decode_lines
 from custodes.events import Event
 from custodes.files import atomic_write
 from custodes.timefmt import format_ms, parse_ms
@@ -252,12 +252,11 @@ class JsonlReader:
                     lines, tail = [tail], b""  # a last line without a newline
                 else:
                     break
-                for line in lines:
+                for event in decode_lines(lines):  # None for a blank line
                     lineno += 1
-                    if not line or line.isspace():
+                    if event is None:
                         self.blank += 1
                         continue
-                    event = decode(line)
                     if type(event) is Rejection:
                         if lineno > self._reported_upto:
                             self.rejected += 1
