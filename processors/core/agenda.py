@@ -121,12 +121,13 @@ class Lanes:
     entry whose time is below a limit, in time order (stable: lane order, then
     arrival)."""
 
-    __slots__ = ("_lanes", "_size")
+    __slots__ = ("_lanes",)
 
     def __init__(self) -> None:
-        # lane key -> [times, payloads, index of the first live entry]
+        # lane key -> [times, payloads, index of the first live entry]; rules on
+        # the hot path append to a lane themselves (`times[-1] <= time`, then
+        # both appends), so nothing else may be kept per entry
         self._lanes: dict[Any, list[Any]] = {}
-        self._size = 0
 
     def push(self, lane: Any, time_ms: int, payload: Any) -> bool:
         entry = self._lanes.get(lane)
@@ -140,7 +141,6 @@ class Lanes:
         except OverflowError:  # beyond 64 bits: the agenda takes it
             return False
         entry[1].append(payload)
-        self._size += 1
         return True
 
     def due(self, limit: int) -> list[tuple[int, Any]]:
@@ -155,7 +155,6 @@ class Lanes:
             while head < n and times[head] < limit:
                 head += 1
             out += zip(times[start:head], payloads[start:head])
-            self._size -= head - start
             if head == n:
                 del times[:], payloads[:]
                 head = 0
@@ -169,18 +168,15 @@ class Lanes:
 
     def keep(self, wanted: Callable[[Any], bool]) -> None:
         """Drop every entry whose payload is not `wanted` (moot questions), in O(n)."""
-        size = 0
         for entry in self._lanes.values():
             times, payloads, head = entry
             kept = [(t, p) for t, p in zip(times[head:], payloads[head:]) if wanted(p)]
             entry[0] = array("q", [t for t, _ in kept])
             entry[1] = [p for _, p in kept]
             entry[2] = 0
-            size += len(kept)
-        self._size = size
 
     def __len__(self) -> int:
-        return self._size
+        return sum(len(entry[0]) - entry[2] for entry in self._lanes.values())
 
 
 def _first(entry: tuple[int, Any]) -> int:

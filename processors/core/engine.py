@@ -20,7 +20,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from custodes.events import CHECKPOINT_TYPE, Event, FindingRaised
+from custodes.events import CHECKPOINT_TYPE, Event, FindingRaised, QuerySubmitted, TransferSent
+from custodes.parties import US
+from custodes.timefmt import MS_PER_DAY, MS_PER_HOUR
 from processors.core.agenda import Cut, horizon_cut, live_cut
 from processors.core.findings import Output
 from processors.core.integrity import Identities, Integrity, Seen
@@ -32,10 +34,14 @@ from processors.core.reciprocity import Reciprocity
 from processors.core.remedy import Remedy
 from processors.core.retention import Retention
 from processors.core.review import Review
-from processors.core.rule import Handler, Immediate, Rule
+from processors.core.compact import transfer_record
+from processors.core.rule import Handler, Immediate, Rule, blank
 from processors.core.sources import Sources
 from processors.core.special import Special
-from processors.core.systematic import Bulk, OfficerRate
+from processors.core.systematic import _FIRED, Bulk, OfficerRate
+
+QUERY = "ebsp.query.submitted.v1"
+TRANSFER = "ebsp.transfer.sent.v1"
 
 _NEW = Seen.NEW
 _DUPLICATE = Seen.DUPLICATE
@@ -63,7 +69,13 @@ class Engine:
         for rule in self._rules:
             for type_, handler in rule.handlers().items():
                 dispatch.setdefault(type_, []).append(handler)
-        self._dispatch = {k: tuple(v) for k, v in dispatch.items()}
+        # one handler per type: the rules' own, in rule order, except for the two
+        # busiest types, whose rules run merged (same outputs, same order)
+        self._handle: dict[str, Handler] = {k: v[0] if len(v) == 1 else _chain(tuple(v))
+                                            for k, v in dispatch.items()}
+        self._handle[QUERY] = _query_handler(policies, *self._rules[:3])  # type: ignore[arg-type]
+        self._handle[TRANSFER] = _transfer_handler(
+            policies, self.matching, *self._rules[4:7], self._rules[9])  # type: ignore[arg-type]
         # bound once: `ingest` runs per event
         self._admit = self._identities.admit
         self._on_event = self._integrity.on_event
@@ -124,10 +136,9 @@ class Engine:
             self._on_event(event, out)
         else:
             chain[0], chain[1], chain[2] = event.seq, event.hash, event.time_ms
-        handlers = self._dispatch.get(type_)
-        if handlers is not None:
-            for handler in handlers:
-                handler(event, out)
+        handler = self._handle.get(type_)
+        if handler is not None:
+            handler(event, out)
         return self._once(out) if out else out
 
     # --- time ---------------------------------------------------------------
@@ -183,3 +194,118 @@ class Engine:
             "officer_hours": self.officer_rate.open_hours(),
             "findings_raised": len(self._raised),
         }
+
+
+def _chain(handlers: tuple[Handler, ...]) -> Handler:
+    def handle(event: Event, out: list[Output]) -> None:
+        for handler in handlers:
+            handler(event, out)
+    return handle
+
+
+def _query_handler(policies: Policies, purpose: Purpose, bulk: Bulk,
+                   rate: OfficerRate) -> Handler:
+    """PUR-1, SYS-1 and SYS-2 for a query in one call: their common cases inline
+    (nothing to report, an officer-hour's first or next query), the rules' own
+    methods otherwise (they check again and report)."""
+    hours = rate._hours
+    on_purpose, on_bulk, on_rate, check = purpose.on_query, bulk.on_query, rate.on_query, rate.check
+
+    def on_query(event: Event, out: list[Output]) -> None:
+        q: QuerySubmitted = event.data  # type: ignore[assignment]
+        party = q.requesting_party
+        view = policies[party]
+        if q.purpose not in view.purposes_allowed:
+            on_purpose(event, out)
+        text = q.individual_justification
+        if q.records_requested > 1 or not text or text.isspace():
+            on_bulk(event, out)
+        time_ms = event.time_ms
+        slots = hours.get(time_ms - time_ms % MS_PER_HOUR)
+        if slots is None:
+            on_rate(event, out)
+            return
+        slot = (party, q.officer_ref)
+        ids = slots.get(slot)
+        if ids is None:
+            if view.max_queries_per_officer_hour < 1:
+                on_rate(event, out)
+            else:
+                slots[slot] = event.id
+        elif ids is _FIRED:
+            return
+        elif type(ids) is str:
+            ids = slots[slot] = [ids, event.id]
+            check(event, q, time_ms - time_ms % MS_PER_HOUR, slots, ids, out)
+        else:
+            ids.append(event.id)  # type: ignore[union-attr]
+            check(event, q, time_ms - time_ms % MS_PER_HOUR, slots, ids, out)  # type: ignore[arg-type]
+
+    return on_query
+
+
+def _transfer_handler(policies: Policies, matching: Matching, sources: Sources,
+                      special: Special, retention: Retention,
+                      reciprocity: Reciprocity) -> Handler:
+    """MAT-1, SRC-1, SPC-1, RET-1 and REC-1 for a transfer in one call. Only SRC-1
+    and SPC-1 report on ingest (in that order); the common cases of the others
+    (a hit already known, a new retention clock in its lane, a month already
+    open) run inline, anything else through the rules' own methods."""
+    hits = matching._hits
+    clocks, ret_lanes, ret_agenda = retention._clocks, retention._lanes._lanes, retention._agenda
+    months = reciprocity._months
+    on_sources, on_special = sources.on_transfer, special.on_transfer
+    on_matching, on_retention, on_reciprocity = (
+        matching.on_transfer, retention.on_transfer, reciprocity.on_transfer)
+
+    def on_transfer(event: Event, out: list[Output]) -> None:
+        t: TransferSent = event.data  # type: ignore[assignment]
+        sender, recipient, time_ms = t.sender, t.recipient, event.time_ms
+        if not policies[sender].sources_prohibited.isdisjoint(t.source_databases):
+            on_sources(event, out)
+        specials = t.special_categories
+        if specials and blank(t.special_category_justification):
+            on_special(event, out)
+        # MAT-1: settled on ingest when the sender's hit is known no later
+        hit = hits.get(sender + t.query_id)
+        if hit is None or hit > time_ms:
+            on_matching(event, out)
+        # RET-1: a new clock is the transfer's record, its deadline in a lane
+        tid = t.transfer_id
+        rec = None if tid in clocks else transfer_record(event)
+        if rec is None:
+            on_retention(event, out)
+        else:
+            is_special = bool(specials)
+            view = policies[recipient]
+            deadline = time_ms + (view.retention_special_category_days if is_special
+                                  else view.retention_default_days) * MS_PER_DAY
+            lane = ret_lanes.get((event.source, recipient, is_special))
+            times = lane[0] if lane is not None else None
+            if times is not None and (not times or times[-1] <= deadline) \
+                    and deadline < _I64:
+                clocks[tid] = rec
+                times.append(deadline)
+                lane[1].append(tid)  # type: ignore[index]
+            else:
+                on_retention(event, out)
+        # REC-1: the month's lists, when the month is open already
+        if recipient == US:
+            if sender == US:
+                return
+            party, side = sender, 0
+        elif sender == US:
+            party, side = recipient, 1
+        else:
+            return
+        start, nxt, label = reciprocity._window
+        counts = months.get((party, label)) if start <= time_ms < nxt else None
+        if counts is None:
+            on_reciprocity(event, out)
+        else:
+            counts[side].append(event.id)
+
+    return on_transfer
+
+
+_I64 = 2**63

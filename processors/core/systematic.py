@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from custodes.events import Event, QuerySubmitted
 from custodes.timefmt import MS_PER_HOUR, hour_of
-from processors.core.agenda import Agenda, Cut, Lanes
+from processors.core.agenda import Cut
 from processors.core.findings import Output, raised
 from processors.core.policies import Policies
 from processors.core.rule import Handler, Immediate
@@ -53,13 +53,16 @@ _FIRED: list[str] = []  # sentinel: the officer-hour has already raised its find
 
 
 class OfficerRate:
-    """SYS-2: per (requesting party, officer, UTC hour) counters of query event ids."""
+    """SYS-2: per UTC hour (its start), per (requesting party, officer), the query
+    event ids so far: the first one alone as a `str` (most officer-hours have one
+    query), then a list. A whole hour is dropped once the cut passes its end (every
+    event of the hour has arrived); few hours are open at once, so `advance` looks
+    at each. The engine runs the common cases of `on_query` inline
+    (`engine._query_handler`)."""
 
     def __init__(self, policies: Policies) -> None:
         self._policies = policies
-        self._hours: dict[tuple[str, str, int], list[str]] = {}
-        self._agenda = Agenda()  # hour ends that came out of time order
-        self._lanes = Lanes()    # hour ends per requesting node (its queries are in time order)
+        self._hours: dict[int, dict[tuple[str, str], str | list[str]]] = {}
 
     def handlers(self) -> dict[str, Handler]:
         return {QUERY: self.on_query}
@@ -67,19 +70,30 @@ class OfficerRate:
     def on_query(self, event: Event, out: list[Output]) -> None:
         q: QuerySubmitted = event.data  # type: ignore[assignment]
         hour = event.time_ms - event.time_ms % MS_PER_HOUR
-        slot = (q.requesting_party, q.officer_ref, hour)
-        ids = self._hours.get(slot)
+        slots = self._hours.get(hour)
+        if slots is None:
+            slots = self._hours[hour] = {}
+        slot = (q.requesting_party, q.officer_ref)
+        ids = slots.get(slot)
         if ids is None:
-            ids = self._hours[slot] = []
-            if not self._lanes.push(event.source, hour + MS_PER_HOUR - 1, slot):
-                self._agenda.after_event(hour + MS_PER_HOUR - 1, slot)
-        if ids is _FIRED:
+            ids = [event.id]
+        elif ids is _FIRED:
             return
-        ids.append(event.id)
+        elif type(ids) is str:
+            ids = [ids, event.id]
+        else:
+            ids.append(event.id)  # type: ignore[union-attr]
+        slots[slot] = ids if len(ids) > 1 else ids[0]
+        self.check(event, q, hour, slots, ids, out)  # type: ignore[arg-type]
+
+    def check(self, event: Event, q: QuerySubmitted, hour: int,
+              slots: dict[tuple[str, str], str | list[str]], ids: list[str],
+              out: list[Output]) -> None:
+        """Raise once the officer-hour's `ids` exceed the limit (its entry in `slots`)."""
         limit = self._policies[q.requesting_party].max_queries_per_officer_hour
         if len(ids) <= limit:
             return
-        self._hours[slot] = _FIRED
+        slots[(q.requesting_party, q.officer_ref)] = _FIRED
         out.append(raised(
             rule="SYS-2", key=f"{q.requesting_party}/{q.officer_ref}/{hour_of(hour)}",
             severity="warning", party=q.requesting_party, case_id=None, evidence=ids,
@@ -89,11 +103,12 @@ class OfficerRate:
         ))
 
     def advance(self, cut: Cut, out: list[Output]) -> None:
+        # an hour [h, h + 1 h) is over once every event with time <= its last
+        # millisecond has arrived: h + MS_PER_HOUR - 1 < events_before
         hours = self._hours
-        for _, slot in self._lanes.due(cut.events_before):
-            hours.pop(slot, None)
-        for _, slot in self._agenda.due(cut):
-            hours.pop(slot, None)
+        over = [h for h in hours if h + MS_PER_HOUR - 1 < cut.events_before]
+        for h in over:
+            del hours[h]
 
     def open_hours(self) -> int:
-        return len(self._hours)
+        return sum(len(slots) for slots in self._hours.values())
