@@ -81,6 +81,8 @@ class Engine:
         self._on_event = self._integrity.on_event
         self._id_index = self._identities._index   # source -> {id key: hash}, for `ingest`
         self._chains = self._integrity._chains     # source -> [seq, hash, time], for `ingest`
+        # source -> (its identity index, its chain state): both, once the source is known
+        self._sources: dict[str, tuple[dict[int, int], list[Any]]] = {}
         self._raised: set[str] = set()
         self._resolved: set[str] = set()
         self._cut = Cut(-(2**62), -(2**62))
@@ -100,26 +102,41 @@ class Engine:
         `Identities` and `Integrity` bound once: a new event with a UUID id, a
         64-hex-digit hash and an intact link to the previous event of its
         source. Anything else goes through those classes' own methods."""
-        source = event.source
         if not event.party:  # platform events are outputs, not evidence
             return []
         eid = event.id
-        index = self._id_index.get(source)
+        known_source = self._sources.get(event.source)
         try:
             key = _fromhex(eid.replace("-", ""))
             mark = _fromhex(event.hash)
         except ValueError:
             key = mark = b""
-        if index is None or len(key) != 16 or len(mark) != 32 or len(eid) != 36:
-            status = self._admit(event)
+        if known_source is None or len(key) != 16 or len(mark) != 32 or len(eid) != 36:
+            return self._ingest(event)
+        index, chain = known_source
+        key_int = _int(key)
+        if key_int in index:  # a duplicate or a conflict
+            return self._ingest(event)
+        index[key_int] = _int(mark)
+        self.events_ingested += 1
+        out: list[Output] = []
+        type_ = event.type
+        if (type_ == CHECKPOINT_TYPE or event.seq != chain[0] + 1
+                or event.prevhash != chain[1] or event.time_ms < chain[2]):
+            self._on_event(event, out)
         else:
-            key_int = _int(key)
-            known = index.get(key_int)
-            if known is None:
-                index[key_int] = _int(mark)
-                status = _NEW
-            else:
-                status = _DUPLICATE if known == _int(mark) else _CONFLICT
+            chain[0], chain[1], chain[2] = event.seq, event.hash, event.time_ms
+        handler = self._handle.get(type_)
+        if handler is not None:
+            handler(event, out)
+        return self._once(out) if out else out
+
+    def _ingest(self, event: Event) -> list[Output]:
+        """`ingest` through `Identities.admit` and `Integrity.on_event`: a source's
+        first event, an id that is not a UUID, a hash that is not 64 hex digits, a
+        duplicate or a conflict."""
+        source = event.source
+        status = self._admit(event)
         out: list[Output] = []
         if status is not _NEW:
             if status is _DUPLICATE:
@@ -129,14 +146,11 @@ class Engine:
             self._integrity.conflict(event, out)
             return self._once(out)
         self.events_ingested += 1
-        type_ = event.type
-        chain = self._chains.get(source)
-        if (chain is None or type_ == CHECKPOINT_TYPE or event.seq != chain[0] + 1
-                or event.prevhash != chain[1] or event.time_ms < chain[2]):
-            self._on_event(event, out)
-        else:
-            chain[0], chain[1], chain[2] = event.seq, event.hash, event.time_ms
-        handler = self._handle.get(type_)
+        self._on_event(event, out)
+        index, chain = self._id_index.get(source), self._chains.get(source)
+        if index is not None and chain is not None:
+            self._sources[source] = (index, chain)
+        handler = self._handle.get(event.type)
         if handler is not None:
             handler(event, out)
         return self._once(out) if out else out
