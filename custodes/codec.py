@@ -30,6 +30,7 @@ import json
 import re
 import types
 import uuid
+from collections.abc import Iterable, Iterator
 from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
 
 import msgspec
@@ -589,14 +590,14 @@ def decode(raw: bytes | str) -> Event | Rejection:
         return Rejection(reason=f"internal error while decoding: {exc!r}", field=None, raw=data)
 
 
-def decode_lines(lines: list[bytes]) -> list[Event | Rejection | None]:
+def decode_lines(lines: Iterable[bytes]) -> Iterator[Event | Rejection | None]:
     """`decode` of each line of a JSONL batch, None for a blank line (empty or only whitespace).
 
     The same verdicts as `decode(line)` one by one (never raises), with the
     fast path inlined: a replay reads millions of lines, and two Python calls
-    per line are a tenth of the decoding time."""
-    out: list[Event | Rejection | None] = []
-    append = out.append
+    per line are a tenth of the decoding time. A generator, not a list: events
+    consumed (and freed) one at a time stay in cache and spare the collector
+    (a list of a chunk's events was ~2 µs an event slower)."""
     for data in lines:
         try:
             env = _decode_envelope(data)
@@ -604,12 +605,11 @@ def decode_lines(lines: list[bytes]) -> list[Event | Rejection | None]:
         except Exception:  # noqa: BLE001 - `decode` below gives the verdict (and never raises)
             event = None
         if event is not None:
-            append(event)
+            yield event
         elif type(data) is bytes and (not data or data.isspace()):
-            append(None)
+            yield None
         else:
-            append(decode(data))
-    return out
+            yield decode(data)
 
 
 def _decode_slow(data: bytes) -> Event | Rejection:

@@ -21,7 +21,7 @@ def _same(a: Any, b: Any) -> bool:
 def test_every_spec_example_line_and_blank_lines() -> None:
     lines = [raw for _, _, raw in example_lines()]
     batch = lines + [b"", b"   ", b"\t\r", b"not json", b"[]", b"{}", b"\xff\xfe", lines[0] + b"  "]
-    out = codec.decode_lines(batch)
+    out = list(codec.decode_lines(batch))
     assert len(out) == len(batch)
     for line, got in zip(batch, out):
         if not line or line.isspace():
