@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import traceback
 from collections import Counter
 from pathlib import Path
@@ -19,6 +21,17 @@ from custodes.parties import PARTIES
 from custodes.timefmt import format_ms, parse_ms
 
 DEFAULT_BOOTSTRAP = "127.0.0.1:19092"
+MAX_DEFAULT_WORKERS = 8  # beyond that the single generating process is the bottleneck
+
+
+def default_workers() -> int:
+    """The CPUs this process may run on (its affinity: a container's or taskset's limit,
+    not the host's count), at most MAX_DEFAULT_WORKERS."""
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        usable = os.cpu_count() or 1
+    return max(1, min(usable, MAX_DEFAULT_WORKERS))
 
 
 def register(subparsers: Any) -> None:
@@ -62,9 +75,10 @@ def register(subparsers: Any) -> None:
                    "clock when resuming)")
     p.add_argument("--config", default=None, help="TOML merged over producers/config/default.toml")
     p.add_argument("--policy", default=None, help="policy TOML (SPEC §4); defaults when absent")
-    p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+    p.add_argument("--workers", type=int, default=default_workers(),
                    help="worker processes that chain, hash, sign and send the nodes' events "
-                   "(nodes split among them; one Kafka producer each); 0 = all in this process")
+                   "(nodes split among them; one Kafka producer each); 0 = all in this process; "
+                   f"default: the usable CPUs, at most {MAX_DEFAULT_WORKERS}")
     p.add_argument("--validate", action="store_true",
                    help="debug: also build every event through the full codec validation and "
                    "fail if the fast path's bytes differ (several times slower)")
@@ -174,9 +188,15 @@ def run(args: argparse.Namespace) -> int:
             return FileSink(part_path(part))
         return FileSink(args.out, append=append)
 
+    out_path = Path(args.out)
+    parts_tmp: Path | None = None  # a pipe or device (/dev/stdout): parts go to a temp dir
+    if not to_kafka and args.workers > 0 and out_path.exists() and not out_path.is_file():
+        parts_tmp = Path(tempfile.mkdtemp(prefix="custodes-simulate-"))
+
     def part_path(i: int) -> Path:
-        out = Path(args.out)
-        return out.with_name(f".{out.name}.part{i}")
+        if parts_tmp is not None:
+            return parts_tmp / f"part{i}"
+        return out_path.with_name(f".{out_path.name}.part{i}")
 
     pool: WorkerPool | None = None
     try:
@@ -192,9 +212,12 @@ def run(args: argparse.Namespace) -> int:
                 pool.flush()
         else:
             output = make_sink()
-    except Exception as exc:  # noqa: BLE001 - report any client/file failure plainly
+    except BaseException as exc:  # report any client/file failure plainly
         if pool is not None:
             pool.abort()
+        _remove(parts_tmp)
+        if not isinstance(exc, Exception):  # Ctrl-C while the workers start: no parts left
+            raise
         print(f"custodes simulate: cannot open output {args.out}: {exc}", file=err)
         return 1
 
@@ -237,9 +260,13 @@ def run(args: argparse.Namespace) -> int:
               f"{', '.join(f'{k} {v}' for k, v in sorted(by_rule.items())) or 'none'}); "
               f"trust {trust_out}" + (f"; state {state_path}" if state else ""), file=err)
         status = 130 if result.stopped else 0
-    except Exception as exc:  # noqa: BLE001 - e.g. Kafka delivery failure: say so, exit 1
-        if pool is not None:
+    except BaseException as exc:  # e.g. Kafka delivery failure: say so, exit 1
+        if pool is not None:  # also on a second Ctrl-C (KeyboardInterrupt): no parts left
             pool.abort()
+        if not isinstance(exc, Exception):
+            print("\ncustodes simulate: interrupted; state not saved, a restart re-sends "
+                  "from the last saved state", file=err)
+            raise
         if not isinstance(exc, (DeliveryError, WorkerError)):
             traceback.print_exc()
         print(f"\ncustodes simulate: failed: {exc}; state not saved, a restart re-sends "
@@ -248,4 +275,10 @@ def run(args: argparse.Namespace) -> int:
     finally:
         for s, h in old.items():
             signal.signal(s, h)
+        _remove(parts_tmp)
     return status
+
+
+def _remove(tmp: Path | None) -> None:
+    if tmp is not None:
+        shutil.rmtree(tmp, ignore_errors=True)

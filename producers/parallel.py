@@ -38,6 +38,7 @@ BATCH = 512            # events per message to a worker
 LINGER_S = 0.05        # a batch waits at most this long in the generator, and the sink's in a worker
 # Relative CPU cost of an event and of a signed checkpoint, for splitting nodes.
 EVENT_COST, CHECKPOINT_COST = 1.0, 3.0
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # the generator's: it stops the run cleanly
 
 
 class WorkerError(RuntimeError):
@@ -74,7 +75,12 @@ def _worker(index: int, chains: dict[str, NodeChain], make_sink: Callable[[int],
     """A worker's life: chain and write every batch; flush on request; return chain states."""
     from producers.engine import tampered
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the generator's to handle
+    # Ctrl-C and SIGTERM (also sent to the whole process group) are the generator's to
+    # handle: it stops cleanly and closes the workers. Already ignored since the fork
+    # (`WorkerPool` ignores them around `start()`); set again in case of another start method.
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # blocked across the fork
     for conn in inherited:  # the generator's pipe ends (fork copies): else no EOF if it dies
         conn.close()
     sink: Sink | None = None
@@ -147,7 +153,7 @@ class WorkerPool:
                 target=_worker, name=f"custodes-simulate-worker-{i}", daemon=True,
                 args=(i, {p: chains[p] for p in group}, make_sink, inbox_r, outbox_w,
                       self.written, [*parent_ends, inbox_w, outbox_r]))
-            proc.start()
+            _start_ignoring_stop_signals(proc)
             inbox_r.close()
             outbox_w.close()
             parent_ends += [inbox_w, outbox_r]
@@ -297,6 +303,29 @@ class WorkerPool:
         return f"{len(self.groups)} workers: " + " + ".join(f"{n:,}" for n in self.written)
 
 
+def _start_ignoring_stop_signals(proc: Any) -> None:
+    """Fork `proc` with SIGINT and SIGTERM ignored from its first instruction.
+
+    A stop signal to the process group must reach only the generator, which
+    stops cleanly; a worker killed by it would fail the run. The signals are
+    blocked here while their disposition is SIG_IGN for the fork (the child
+    inherits it), then the handlers are restored and unblocked: one that
+    arrived meanwhile is delivered to this process's handler afterwards.
+    """
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    handlers = {s: signal.getsignal(s) for s in STOP_SIGNALS}
+    try:
+        for s in STOP_SIGNALS:
+            signal.signal(s, signal.SIG_IGN)
+        try:
+            proc.start()
+        finally:
+            for s, h in handlers.items():
+                signal.signal(s, h if h is not None else signal.SIG_DFL)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
 def _widen(conn: Any) -> None:
     """Room for a few whole batches in the pipe (Linux: 1 MiB instead of 64 KiB), so the
     generator rarely blocks half-way through a message while the worker is busy."""
@@ -310,15 +339,31 @@ def _widen(conn: Any) -> None:
 
 def merge(out: Path, parts: list[Path], order: bytearray, append: bool) -> None:
     """The workers' part files as one file, in the generator's order; parts are removed."""
+    from producers.sinks import fsync
+
     files = [open(p, "rb") for p in parts]  # noqa: SIM115 - closed below
     try:
         readers = [f.readline for f in files]
         with open(out, "ab" if append else "wb", buffering=1 << 20) as fh:
-            write = fh.write
-            for i in order:
-                write(readers[i]())
-            fh.flush()
-            os.fsync(fh.fileno())
+            start = fh.tell() if fh.seekable() else None
+            try:
+                write = fh.write
+                for n, i in enumerate(order):
+                    line = readers[i]()
+                    if not line.endswith(b"\n"):  # b"" (or a cut line): the part ended early
+                        raise WorkerError(
+                            f"merge: {parts[i]} ended early, at event {n + 1:,} of "
+                            f"{len(order):,} ({order[:n].count(i):,} lines read from it)")
+                    write(line)
+                fh.flush()
+                fsync(fh)
+            except BaseException:  # leave `out` as it was: the run is not saved
+                if start is not None:
+                    try:
+                        fh.truncate(start)
+                    except OSError:
+                        pass
+                raise
         leftover = [str(p) for p, f in zip(parts, files, strict=True) if f.read(1)]
         if leftover:
             raise WorkerError(f"merge: lines left over in {', '.join(leftover)}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import stat
 import threading
 import time
 from collections.abc import Callable
@@ -45,6 +46,14 @@ class MemorySink:
         pass
 
 
+def fsync(fh: IO[bytes]) -> None:
+    """fsync a file written to; a pipe, terminal or device (`--out /dev/stdout`) has nothing
+    to sync and refuses with EINVAL, so only a regular file is synced."""
+    fd = fh.fileno()
+    if stat.S_ISREG(os.fstat(fd).st_mode):
+        os.fsync(fd)
+
+
 class FileSink:
     """One canonical event per line (the JSONL interchange format of SPEC §2)."""
 
@@ -60,7 +69,7 @@ class FileSink:
 
     def flush(self) -> None:
         self._fh.flush()
-        os.fsync(self._fh.fileno())
+        fsync(self._fh)
 
     def close(self) -> None:
         if not self._fh.closed:

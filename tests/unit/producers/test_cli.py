@@ -57,3 +57,86 @@ def test_a_policy_that_allows_no_purpose_is_refused_before_anything_is_written(t
     assert "DE: purposes.allowed is empty" in done.stderr and str(policy) in done.stderr
     assert "Traceback" not in done.stderr
     assert list(tmp_path.iterdir()) == [policy]
+
+
+def _simulate(*extra: str) -> list[str]:
+    return [sys.executable, "-m", "custodes.cli", "simulate", "--config", "producers/config/test.toml",
+            *extra]
+
+
+def test_sigterm_to_the_process_group_stops_a_parallel_run_cleanly_and_it_resumes(tmp_path):
+    import os
+
+    from custodes.codec import decode
+    from custodes.trust import load_trust
+
+    out, state = tmp_path / "run.jsonl", tmp_path / "state"
+    args = _simulate("--seed", "11", "--duration", "2d", "--scale", "0.3", "--inject", "none", "--out", str(out),
+                     "--state-dir", str(state), "--workers", "3", "--speed", "20000")
+    proc = subprocess.Popen(args, cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    time.sleep(4)
+    os.killpg(proc.pid, signal.SIGTERM)      # as a service manager stops it: the whole group
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err      # stopped early, like SIGINT and like --workers 0
+    assert "SIGTERM: stopping cleanly" in err and "died" not in err and "Traceback" not in err
+    assert (state / "world.json").is_file()
+    assert list(tmp_path.glob(".run.jsonl.part*")) == []
+    first = out.read_bytes().count(b"\n")
+    assert first > 0
+    done = subprocess.run(
+        _simulate("--seed", "11", "--duration", "2h", "--scale", "0.3", "--inject", "none", "--out", str(out),
+                  "--state-dir", str(state), "--workers", "3"),
+        cwd=ROOT, capture_output=True, text=True, check=False, timeout=300)
+    assert done.returncode == 0, done.stderr
+    events = [decode(line) for line in out.read_bytes().splitlines()]
+    assert len(events) > first
+    assert chain_breaks(events, load_trust(tmp_path / "run.trust.toml")) == []
+
+
+def test_a_second_ctrl_c_removes_the_workers_part_files(tmp_path, monkeypatch):
+    from custodes.cli import build_parser
+    from producers.engine import Simulation
+
+    def interrupted(self, *args, **kwargs):
+        raise KeyboardInterrupt  # what on_signal raises on a second Ctrl-C
+
+    monkeypatch.setattr(Simulation, "run", interrupted)
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / "run.jsonl"
+    args = build_parser().parse_args(
+        ["simulate", "--config", "producers/config/test.toml", "--duration", "1d", "--scale",
+         "0.01", "--nodes", "US,DE,FR", "--out", str(out), "--workers", "2"])
+    import pytest
+
+    with pytest.raises(KeyboardInterrupt):
+        args.func(args)
+    assert sorted(p.name for p in tmp_path.iterdir() if ".part" in p.name) == []
+
+
+def test_the_default_worker_count_is_the_usable_cpus_capped(monkeypatch):
+    import os
+
+    from producers.cli import MAX_DEFAULT_WORKERS, default_workers
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert default_workers() == 2                       # a container limited to 2 CPUs
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    assert default_workers() == MAX_DEFAULT_WORKERS <= 8
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    assert default_workers() == MAX_DEFAULT_WORKERS
+
+
+def test_out_dev_stdout_streams_the_same_bytes_to_a_pipe(tmp_path):
+    common = ("--seed", "5", "--duration", "6h", "--scale", "0.02", "--nodes", "US,DE,FR",
+              "--truth-out", str(tmp_path / "t.jsonl"), "--trust-out", str(tmp_path / "t.toml"))
+    ref = tmp_path / "ref.jsonl"
+    subprocess.run(_simulate(*common, "--out", str(ref), "--workers", "0"),
+                   cwd=ROOT, capture_output=True, check=True, timeout=300)
+    assert ref.stat().st_size > 0
+    for workers in ("0", "2"):
+        done = subprocess.run(_simulate(*common, "--out", "/dev/stdout", "--workers", workers),
+                              cwd=ROOT, capture_output=True, check=False, timeout=300)
+        assert done.returncode == 0, done.stderr.decode()[-3000:]
+        assert done.stdout == ref.read_bytes(), workers
+    assert not list(Path("/dev").glob(".stdout.part*"))

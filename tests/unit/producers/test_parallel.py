@@ -1,6 +1,7 @@
 """Worker processes chain and write the nodes' events; the output is the in-process run's."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -178,3 +179,55 @@ def test_workers_exit_when_the_generating_process_is_killed(tmp_path):
     for pid in alive:
         os.kill(pid, signal.SIGKILL)
     assert alive == [], "orphaned workers kept running"
+
+
+def _ignored(pid: int) -> int:
+    """The SigIgn mask of a process (bit n-1 = signal n ignored)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigIgn:"):
+            return int(line.split()[1], 16)
+    raise AssertionError("no SigIgn")
+
+
+def test_workers_ignore_sigint_and_sigterm_and_the_generator_keeps_its_handlers(tmp_path):
+    import signal
+
+    chains = {p: NodeChain(k) for p, k in node_keys(1, ("US", "DE"), "t").items()}
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    pool = WorkerPool(chains, {"US": 2.0, "DE": 1.0}, 2, lambda i: FileSink(tmp_path / f"{i}.jsonl"))
+    try:
+        for proc in pool._procs:
+            mask = _ignored(proc.pid)
+            assert mask & (1 << (signal.SIGINT - 1)) and mask & (1 << (signal.SIGTERM - 1)), hex(mask)
+        assert {s: signal.getsignal(s) for s in before} == before
+        assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == set()
+        for proc in pool._procs:     # a SIGTERM to the process group does not kill them
+            os.kill(proc.pid, signal.SIGTERM)
+        pool.checkpoint("US", 1)
+        pool.checkpoint("DE", 1)
+        pool.close()
+    finally:
+        pool.abort()
+    assert chains["US"].seq == 1 and chains["DE"].seq == 1
+
+
+def test_a_short_part_file_fails_the_merge_instead_of_dropping_events(tmp_path):
+    from producers.parallel import merge
+
+    parts = [tmp_path / "p0", tmp_path / "p1"]
+    parts[0].write_bytes(b"a1\na2\n")
+    parts[1].write_bytes(b"b1\n")                 # b2 is missing
+    out = tmp_path / "out.jsonl"
+    out.write_bytes(b"old\n")
+    with pytest.raises(WorkerError, match=r"merge: .*p1 ended early"):
+        merge(out, parts, bytearray([0, 1, 0, 1]), append=True)
+    assert out.read_bytes() == b"old\n"           # the file is left as it was
+
+
+def test_a_part_file_without_a_final_newline_fails_the_merge(tmp_path):
+    from producers.parallel import merge
+
+    parts = [tmp_path / "p0"]
+    parts[0].write_bytes(b"a1\na2")
+    with pytest.raises(WorkerError, match=r"ended early"):
+        merge(tmp_path / "out.jsonl", parts, bytearray([0, 0]), append=False)
