@@ -78,19 +78,26 @@ _FOLD = text("SELECT ui_fold_finding_counts()")
 
 
 # The counts table sums to the number of findings that have a state row: a few hundred
-# rows instead of a second index-only count over every finding.
-_UP_TO_DATE = text("SELECT (SELECT count(*) FROM findings) = "
-                   "(SELECT coalesce(sum(n), 0) FROM ui_finding_counts)")
+# rows instead of a second index-only count over every finding. Its row count says how
+# many deltas the triggers left since the last fold.
+_UP_TO_DATE = text("SELECT (SELECT count(*) FROM findings) = c.total, c.rows FROM "
+                   "(SELECT coalesce(sum(n), 0) AS total, count(*) AS rows FROM ui_finding_counts) c")
+# Acknowledgements, closures and resolutions add delta rows without adding findings:
+# fold them when they pile up even though every finding is synced.
+FOLD_ABOVE_ROWS = 1000
 
 
 def sync_state(db: Session) -> None:
     """Compute the involved parties of findings not seen before (idempotent), and fold
     the count deltas the triggers wrote meanwhile. Every finding has its state row
     exactly when the findings number what `ui_finding_counts` sums to: one index-only
-    count instead of the anti-join on every page."""
-    if db.scalar(_UP_TO_DATE):
+    count instead of the anti-join on every page. The deltas are also folded when more
+    than FOLD_ABOVE_ROWS rows accumulated (actions and resolutions, no new findings)."""
+    synced, rows = db.execute(_UP_TO_DATE).one()
+    if synced and rows <= FOLD_ABOVE_ROWS:
         return
-    db.execute(_SYNC)
+    if not synced:
+        db.execute(_SYNC)
     db.execute(_FOLD)
     db.commit()
 

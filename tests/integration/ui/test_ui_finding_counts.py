@@ -209,3 +209,115 @@ def test_the_count_triggers_need_no_right_on_the_dashboards_tables(conn) -> None
     for r in rows:
         assert r.prosecdef, r.proname
         assert r.proconfig == ["search_path=public, pg_temp"], r.proname
+
+
+COUNT_FUNCTIONS = ("ui_finding_counts_on_findings()", "ui_finding_counts_on_state()",
+                   "ui_fold_finding_counts()", "ui_finding_counts_rebuild()")
+_MAY = text("SELECT has_function_privilege(:role, :fn, 'EXECUTE')")
+
+
+def _may_create_roles(conn: Any) -> bool:
+    return bool(conn.execute(text("SELECT rolcreaterole OR rolsuper FROM pg_roles "
+                                  "WHERE rolname = current_user")).scalar_one())
+
+
+def test_only_the_owner_may_run_the_count_functions(conn) -> None:
+    """The functions run as their owner: PUBLIC may not execute them (nor attach them to
+    a table of its own to forge counts); custodes_app, when it exists, may fold and read
+    the counts, not write them."""
+    for fn in COUNT_FUNCTIONS:
+        assert not conn.execute(_MAY, {"role": "public", "fn": fn}).scalar_one(), fn
+        assert conn.execute(_MAY, {"role": conn.execute(text("SELECT current_user")).scalar_one(),
+                                   "fn": fn}).scalar_one(), fn
+    if conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = 'custodes_app'")).first():
+        assert conn.execute(_MAY, {"role": "custodes_app", "fn": "ui_fold_finding_counts()"}).scalar_one()
+        for fn in COUNT_FUNCTIONS[:2]:
+            assert not conn.execute(_MAY, {"role": "custodes_app", "fn": fn}).scalar_one(), fn
+        for priv, allowed in (("SELECT", True), ("INSERT", False), ("DELETE", False), ("UPDATE", False)):
+            assert conn.execute(text("SELECT has_table_privilege('custodes_app', 'ui_finding_counts', :p)"),
+                                {"p": priv}).scalar_one() is allowed, priv
+
+
+def test_a_role_without_rights_cannot_forge_counts_but_still_fires_the_triggers(conn) -> None:
+    """With a throwaway role (when the test user may create one): attaching a count
+    function to its own TEMP table or folding is refused; its INSERT into findings (the
+    live writer's right) still updates the counts through the existing trigger."""
+    if not _may_create_roles(conn):
+        pytest.skip("the test user may not create roles (the ACL test above covers PUBLIC)")
+    role = f"test_ui_nobody_{uuid.uuid4().hex[:8]}"
+    conn.execute(text(f"CREATE ROLE {role} NOLOGIN"))  # rolled back with the test's transaction
+    conn.execute(text(f"GRANT SELECT, INSERT ON findings TO {role}"))
+    key = "acl-writer"
+    fid = finding_id("RET-1", key)
+    conn.execute(text("INSERT INTO ui_finding_state (finding_id, parties) VALUES (:f, ARRAY['DE'])"),
+                 {"f": fid})
+    conn.execute(text(f"SET LOCAL ROLE {role}"))
+    try:
+        for sql in ("CREATE TEMP TABLE forged (LIKE findings)",):
+            conn.execute(text(sql))
+        for fn in COUNT_FUNCTIONS[:2]:
+            with pytest.raises(Exception, match="permission denied"), conn.begin_nested():
+                conn.execute(text("CREATE TRIGGER forge AFTER INSERT ON forged REFERENCING NEW TABLE AS "
+                                  f"new_rows FOR EACH STATEMENT EXECUTE FUNCTION {fn}"))
+        with pytest.raises(Exception, match="permission denied"), conn.begin_nested():
+            conn.execute(text("SELECT ui_fold_finding_counts()"))
+        with conn.connection.driver_connection.cursor() as cur:
+            _raise(cur, key)
+    finally:
+        conn.execute(text("RESET ROLE"))
+    assert_exact(conn)
+    assert _rows(conn, _COUNTED)[("RET-1", "violation", "DE", "open", ("DE",))] >= 1
+
+
+def _counts_match(conn: Any) -> None:
+    assert _rows(conn, _COUNTED) == _rows(conn, _TRUTH)
+
+
+@pytest.mark.parametrize("table", ["ui_finding_state", "findings"])
+def test_truncate_counts_again(conn, factory, table: str) -> None:
+    """TRUNCATE fires no row trigger: the statement trigger counts again from the rows,
+    so the counts stay exact and the sync sees what is missing."""
+    with factory() as db:
+        findings.sync_state(db)
+    assert conn.execute(text("SELECT count(*) FROM ui_finding_counts")).scalar_one() > 0
+    conn.execute(text(f"TRUNCATE {table}"))
+    # (state rows of truncated findings stay: the counts are of findings joined with them)
+    exact = assert_exact if table == "ui_finding_state" else _counts_match
+    exact(conn)
+    with factory() as db:
+        findings.sync_state(db)  # state truncated: every finding is synced again
+        exact(conn)
+        assert_pages_agree(db)
+    assert (conn.execute(text("SELECT count(*) FROM findings")).scalar_one()
+            == conn.execute(text("SELECT count(*) FROM ui_finding_state s "
+                                 "JOIN findings USING (finding_id)")).scalar_one())
+    if table == "findings":  # raised again after the rebuild: counted by the live trigger
+        with conn.connection.driver_connection.cursor() as cur:
+            _raise(cur, "after-truncate")
+        with factory() as db:
+            findings.sync_state(db)
+            assert_pages_agree(db)
+        _counts_match(conn)
+        assert conn.execute(text("SELECT sum(n) FROM ui_finding_counts")).scalar_one() == 1
+
+
+def test_deltas_are_folded_when_they_pile_up(conn, factory) -> None:
+    """Actions and resolutions add delta rows but no findings: the sync folds them once
+    more than FOLD_ABOVE_ROWS accumulated, and leaves a few alone (the cheap path)."""
+    with factory() as db:
+        findings.sync_state(db)
+    conn.execute(text("SELECT ui_fold_finding_counts()"))
+    keys = conn.execute(text("SELECT count(*) FROM ui_finding_counts")).scalar_one()
+    pile = text("INSERT INTO ui_finding_counts (rule, severity, party, status, parties, n) "
+                "SELECT rule, severity, party, status, parties, d FROM "
+                "(SELECT * FROM ui_finding_counts ORDER BY id LIMIT 1) k, "
+                "generate_series(1, :pairs) g, (VALUES (1), (-1)) v(d)")
+    conn.execute(pile, {"pairs": 5})
+    with factory() as db:
+        findings.sync_state(db)
+    assert conn.execute(text("SELECT count(*) FROM ui_finding_counts")).scalar_one() == keys + 10
+    conn.execute(pile, {"pairs": findings.FOLD_ABOVE_ROWS // 2})
+    with factory() as db:
+        findings.sync_state(db)
+    assert conn.execute(text("SELECT count(*) FROM ui_finding_counts")).scalar_one() == keys
+    assert_exact(conn)
