@@ -40,9 +40,11 @@ VIEWS: dict[str, ViewSpec] = {v.name: v for v in (
              help="Queries, hits and transfers per party pair and UTC day. Hit rate = hits / queries."),
     ViewSpec("retention", "Retention", retention.table, ("party", "status", "since", "until"),
              retention.STATUSES,
-             help="One clock per transfer. Overdue: an open RET-1 finding names the clock (the "
-                  "rule core's verdict); due soon: deadline within two days of the platform "
-                  "watermark (SPEC §5). Period filters apply to the deadline."),
+             help="One clock per transfer. Overdue: a RET-1 finding the rule core has not "
+                  "resolved names the clock (its verdict); closing the finding is an "
+                  "administrative status and does not make the data deleted, so the clock "
+                  "stays overdue until a deletion event arrives. Due soon: deadline within two "
+                  "days of the platform watermark (SPEC §5). Period filters apply to the deadline."),
     ViewSpec("reciprocity", "Reciprocity", reciprocity.table, ("party", "since", "until"),
              help="Transfers between each EU party and the US per UTC month; REC-1 flags months "
                   "whose balance is below the policy ratio."),

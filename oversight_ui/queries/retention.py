@@ -3,7 +3,10 @@
 One definition of "overdue" for the whole dashboard, the store's
 (`retention_clocks_status`, migration 0101): an open clock is overdue when an
 open RET-1 finding names it (rule 'RET-1', key = the transfer id, not
-resolved) — the rule core's verdict, not the displayed deadline. Due soon is a
+resolved by the rule core) — the rule core's verdict, not the displayed
+deadline. A finding a supervisor closed (or acknowledged) still makes its clock
+overdue: closing is an administrative status, the data is not deleted until a
+deletion event arrives and the rule core resolves the finding. Due soon is a
 display hint against the platform watermark (SPEC §5, never a wall clock): an
 open clock that is not overdue and whose deadline falls before the watermark
 plus two days. Every other open clock is open. The overview's overdue count,

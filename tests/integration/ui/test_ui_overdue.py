@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from ui_test_helpers import csrf_of
 
 from custodes.parties import EU_PARTIES, US
 from processors.core.findings import finding_id
@@ -118,3 +119,20 @@ def test_resolving_the_finding_or_deleting_the_clock_ends_overdue(conn, user_cli
     conn.execute(text("UPDATE retention_clocks SET status = 'deleted', deleted_at = now(), "
                       "deleted_by = 'IT' WHERE transfer_id = 'ov-y'"))
     assert overdue() == 0
+
+
+def test_closing_the_finding_does_not_end_overdue(conn, user_client) -> None:
+    """Closing is a supervisor's administrative status: the data is not deleted, the clock
+    stays overdue until the rule core resolves the finding; the retention page says so."""
+    add_clock(conn, "ov-closed", "US", "IT", -timedelta(days=2), "open")
+    client = user_client("dpa:IT")
+    assert client.get("/api/overview").json()["overdue_deletions"] == 1
+    fid = finding_id("RET-1", "ov-closed")
+    resp = client.post(f"/api/findings/{fid}/close", json={"comment": "handled offline"},
+                       headers={"X-CSRF-Token": csrf_of(client)})
+    assert resp.status_code == 200, resp.text
+    assert client.get("/api/overview").json()["overdue_deletions"] == 1
+    rows = client.get("/api/retention?status=overdue").json()["rows"]
+    assert [r["transfer_id"] for r in rows] == ["ov-closed"]
+    page = client.get("/retention").text
+    assert "does not make the data deleted" in page
