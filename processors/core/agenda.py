@@ -118,8 +118,11 @@ class Lanes:
     each lane is an array of times and a list of payloads, 16 bytes per entry where
     a heap entry costs about 100. `push` refuses an entry that would go back in
     its lane (the caller then uses an `Agenda`); `due` pops, across lanes, every
-    entry whose time is below a limit, in time order (stable: lane order, then
-    arrival)."""
+    entry whose time is below a limit, in time order, ties in the order of the
+    lane keys, then of arrival in the lane. Lanes are kept sorted by key (not by
+    creation), so ties never depend on which lane happened to be created first:
+    with a node's source as (the first part of) the key, ties go by (time,
+    source, seq), whatever the arrival order across nodes."""
 
     __slots__ = ("_lanes",)
 
@@ -132,7 +135,7 @@ class Lanes:
     def push(self, lane: Any, time_ms: int, payload: Any) -> bool:
         entry = self._lanes.get(lane)
         if entry is None:
-            entry = self._lanes[lane] = [array("q"), [], 0]
+            entry = self._new_lane(lane)
         times = entry[0]
         if times and times[-1] > time_ms:
             return False
@@ -143,8 +146,48 @@ class Lanes:
         entry[1].append(payload)
         return True
 
+    def _new_lane(self, lane: Any) -> list[Any]:
+        """Add a lane, keeping the dict in key order (in place: rules hold the dict)."""
+        lanes = self._lanes
+        entry = lanes[lane] = [array("q"), [], 0]
+        try:
+            ordered = sorted(lanes.items(), key=_lane_key)
+        except TypeError:  # keys that do not compare: any fixed order will do
+            ordered = sorted(lanes.items(), key=_lane_repr)
+        lanes.clear()
+        lanes.update(ordered)
+        return entry
+
+    def due_with_lanes(self, limit: int) -> list[tuple[int, Any, Any]]:
+        """`due`, as (time, lane key, payload)."""
+        out: list[tuple[int, Any, Any]] = []
+        for lane, entry in self._lanes.items():
+            times, payloads, head = entry
+            n = len(times)
+            if head == n or times[head] >= limit:
+                continue
+            start = head
+            while head < n and times[head] < limit:
+                head += 1
+            out += ((t, lane, p) for t, p in zip(times[start:head], payloads[start:head]))
+            self._drop(entry, head)
+        if len(out) > 1:
+            out.sort(key=_first)
+        return out
+
+    @staticmethod
+    def _drop(entry: list[Any], head: int) -> None:
+        times, payloads = entry[0], entry[1]
+        if head == len(times):
+            del times[:], payloads[:]
+            head = 0
+        elif head > 256 and 2 * head > len(times):
+            del times[:head], payloads[:head]
+            head = 0
+        entry[2] = head
+
     def due(self, limit: int) -> list[tuple[int, Any]]:
-        """Pop every (time, payload) with time < limit, in time order."""
+        """Pop every (time, payload) with time < limit, in time order (ties: lane key, arrival)."""
         out: list[tuple[int, Any]] = []
         for entry in self._lanes.values():
             times, payloads, head = entry
@@ -179,5 +222,13 @@ class Lanes:
         return sum(len(entry[0]) - entry[2] for entry in self._lanes.values())
 
 
-def _first(entry: tuple[int, Any]) -> int:
-    return entry[0]
+def _first(entry: tuple[Any, ...]) -> int:
+    return entry[0]  # type: ignore[no-any-return]
+
+
+def _lane_key(item: tuple[Any, Any]) -> Any:
+    return item[0]
+
+
+def _lane_repr(item: tuple[Any, Any]) -> str:
+    return f"{type(item[0]).__name__}:{item[0]!r}"

@@ -57,14 +57,22 @@ class Matching:
         if waiting is None:
             waiting = (event.id, t.sender, t.recipient, t.query_id, t.transfer_id, t.case_id)
         if not self._lanes.push(event.source, time_ms, waiting):
-            self._agenda.after_event(time_ms, waiting)
+            self._agenda.after_event(time_ms, (event.source, event.seq, waiting))
 
     def advance(self, cut: Cut, out: list[Output]) -> None:
-        due = self._lanes.due(cut.events_before)
+        # Due transfers in (time, source, seq) order, whatever the arrival order
+        # across nodes: with a transfer id reused at the same time, the first
+        # raised (the one kept) must not depend on it. Lanes give ties by source
+        # then seq; a transfer in the agenda came after its lane's entries of the
+        # same time and source (its node went back in time), so it follows them.
         late = self._agenda.due(cut)
         if late:
-            due += late
-            due.sort(key=_first)
+            merged = [(t, source, 0, 0, w) for t, source, w in self._lanes.due_with_lanes(cut.events_before)]
+            merged += [(t, source, 1, seq, w) for t, (source, seq, w) in late]
+            merged.sort(key=_order)
+            due = [(e[0], e[4]) for e in merged]
+        else:
+            due = self._lanes.due(cut.events_before)
         hits = self._hits
         for time_ms, waiting in due:
             event_id, sender, recipient, query_id, transfer_id, case_id = _unpack(waiting)
@@ -86,8 +94,8 @@ class Matching:
         return len(self._lanes) + len(self._agenda)
 
 
-def _first(entry: tuple[int, object]) -> int:
-    return entry[0]
+def _order(entry: tuple[int, str, int, int, object]) -> tuple[int, str, int, int]:
+    return entry[:4]  # type: ignore[return-value]
 
 
 def _unpack(waiting: bytes | tuple[str, ...]) -> tuple[str, ...]:
