@@ -117,7 +117,7 @@ def cases(n: int, delete: bool) -> Iterator[Event]:
 
 
 def transfers(n: int) -> Iterator[Event]:
-    """bench/live.py's `memory()` events: one transfer per clock, codec-built."""
+    """One `ebsp.transfer.sent.v1` per clock, codec-built, chained per EU sender (also bench/live.py's memory phase)."""
     from custodes.codec import build
 
     heads = {p: (0, ZERO_HASH) for p in EU_PARTIES}

@@ -266,9 +266,8 @@ def latency(settings: Settings, workdir: Path, rate: int = 1000, seconds: float 
 
 def memory(clocks: int) -> dict[str, float]:
     """RSS growth while an engine + projector hold `clocks` open retention clocks."""
-    from custodes.canonical import ZERO_HASH
-    from custodes.codec import build
-    from custodes.parties import EU_PARTIES, node_source
+    from engine_memory import transfers  # bench/ is this script's directory: the same events
+
     from processors.core.engine import Engine
     from store.projections import Deltas, Projector
 
@@ -276,20 +275,8 @@ def memory(clocks: int) -> dict[str, float]:
     engine, projector = Engine(policy), Projector(policy)
     gc.collect()
     before = rss_mib()
-    heads = {p: (0, ZERO_HASH) for p in EU_PARTIES}
     t0, scratch = time.monotonic(), Deltas()
-    for i in range(clocks):
-        sender = EU_PARTIES[i % len(EU_PARTIES)]
-        seq, prev = heads[sender]
-        event = build(source=node_source(sender), type="ebsp.transfer.sent.v1",
-                      time_ms=1_767_225_600_000 + i, seq=seq + 1, prevhash=prev, data={
-                          "transfer_id": f"T-{sender}-{i:08d}", "query_id": f"Q-{i:08d}",
-                          "case_id": f"{sender}-2026-{i:07d}", "sender": sender,
-                          "recipient": "US", "subject_ref": "ab" * 32,
-                          "data_categories": ["fingerprint"], "special_categories": [],
-                          "special_category_justification": None,
-                          "source_databases": [f"{sender}-AFIS"], "records": 1})
-        heads[sender] = (event.seq, event.hash)
+    for i, event in enumerate(transfers(clocks)):
         engine.ingest(event)
         projector.apply(event, scratch)
         if i % 5000 == 0:
