@@ -198,13 +198,7 @@ class Lanes:
             while head < n and times[head] < limit:
                 head += 1
             out += zip(times[start:head], payloads[start:head])
-            if head == n:
-                del times[:], payloads[:]
-                head = 0
-            elif head > 256 and 2 * head > n:
-                del times[:head], payloads[:head]
-                head = 0
-            entry[2] = head
+            self._drop(entry, head)
         if len(out) > 1:
             out.sort(key=_first)
         return out
