@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import heapq
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 
@@ -158,9 +158,8 @@ class Lanes:
         lanes.update(ordered)
         return entry
 
-    def due_with_lanes(self, limit: int) -> list[tuple[int, Any, Any]]:
-        """`due`, as (time, lane key, payload)."""
-        out: list[tuple[int, Any, Any]] = []
+    def _pop(self, limit: int) -> Iterator[tuple[Any, Any, Any]]:
+        """(lane key, times, payloads) popped from each lane: every entry with time < limit."""
         for lane, entry in self._lanes.items():
             times, payloads, head = entry
             n = len(times)
@@ -169,8 +168,15 @@ class Lanes:
             start = head
             while head < n and times[head] < limit:
                 head += 1
-            out += ((t, lane, p) for t, p in zip(times[start:head], payloads[start:head]))
+            popped = times[start:head], payloads[start:head]
             self._drop(entry, head)
+            yield lane, *popped
+
+    def due_with_lanes(self, limit: int) -> list[tuple[int, Any, Any]]:
+        """`due`, as (time, lane key, payload)."""
+        out: list[tuple[int, Any, Any]] = []
+        for lane, times, payloads in self._pop(limit):
+            out += ((t, lane, p) for t, p in zip(times, payloads))
         if len(out) > 1:
             out.sort(key=_first)
         return out
@@ -189,16 +195,8 @@ class Lanes:
     def due(self, limit: int) -> list[tuple[int, Any]]:
         """Pop every (time, payload) with time < limit, in time order (ties: lane key, arrival)."""
         out: list[tuple[int, Any]] = []
-        for entry in self._lanes.values():
-            times, payloads, head = entry
-            n = len(times)
-            if head == n or times[head] >= limit:
-                continue
-            start = head
-            while head < n and times[head] < limit:
-                head += 1
-            out += zip(times[start:head], payloads[start:head])
-            self._drop(entry, head)
+        for _lane, times, payloads in self._pop(limit):
+            out += zip(times, payloads)
         if len(out) > 1:
             out.sort(key=_first)
         return out
