@@ -107,17 +107,20 @@ def _scope_clause(scope: Scope) -> Any:
     return true() if parties is None else S.parties.overlap(cast(parties, ARRAY(Text)))
 
 
+def _filters(scope: Scope, f: ViewFilters, parties: Any, rule: Any, severity: Any, party: Any,
+             status: Any) -> list[Any]:
+    """Scope and the rule/severity/party/status filters, on the given columns."""
+    wanted = scope.party_list()
+    parts: list[Any] = [true() if wanted is None else parties.overlap(cast(wanted, ARRAY(Text)))]
+    for column, value in ((rule, f.rule), (severity, f.severity), (party, f.party), (status, f.status)):
+        if value:
+            parts.append(column == value)
+    return parts
+
+
 def _base(scope: Scope, f: ViewFilters) -> Any:
-    parts = [_scope_clause(scope), period_clause(F.observed_at, f)]
-    if f.rule:
-        parts.append(F.rule == f.rule)
-    if f.severity:
-        parts.append(F.severity == f.severity)
-    if f.party:
-        parts.append(F.party == f.party)
-    if f.status:
-        parts.append(STATUS == f.status)
-    return and_(*parts)
+    return and_(period_clause(F.observed_at, f),
+                *_filters(scope, f, S.parties, F.rule, F.severity, F.party, STATUS))
 
 
 def _from() -> Any:
@@ -126,17 +129,7 @@ def _from() -> Any:
 
 def _counts_where(scope: Scope, f: ViewFilters) -> Any:
     """`_base` on the counts table (every filter but the period, which it does not keep)."""
-    parties = scope.party_list()
-    parts = [true() if parties is None else C.parties.overlap(cast(parties, ARRAY(Text)))]
-    if f.rule:
-        parts.append(C.rule == f.rule)
-    if f.severity:
-        parts.append(C.severity == f.severity)
-    if f.party:
-        parts.append(C.party == f.party)
-    if f.status:
-        parts.append(C.status == f.status)
-    return and_(*parts)
+    return and_(*_filters(scope, f, C.parties, C.rule, C.severity, C.party, C.status))
 
 
 def _countable(f: ViewFilters) -> bool:
