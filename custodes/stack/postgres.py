@@ -21,6 +21,7 @@ from custodes.stack.progress import Progress
 from custodes.stack.service import ServiceStatus
 
 NAME = "postgres"
+APP_ROLE = "custodes_app"  # the application role of the migrations (store/migrations 0001)
 ADDRESS = f"{HOST}:{PG_PORT}"
 
 
@@ -87,10 +88,15 @@ def _psql(bins: Path, home: Path, sock: Path, sql: str) -> str:
 
 
 def _ensure_role_and_database(bins: Path, home: Path, sock: Path) -> None:
-    """The application role (LOGIN, CREATEDB for test databases) and its database."""
+    """The owner role (LOGIN, CREATEDB for test databases), its database, and the
+    application role `custodes_app` a DBA would create, so that every migration's
+    grants (and the archive's REVOKEs) run in development and CI as in production."""
     _psql(bins, home, sock, f"""DO $$ BEGIN
         IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{PG_USER}') THEN
             CREATE ROLE {PG_USER} LOGIN CREATEDB PASSWORD '{PG_PASSWORD}';
+        END IF;
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+            CREATE ROLE {APP_ROLE} NOLOGIN;
         END IF; END $$""")
     if not _psql(bins, home, sock, f"SELECT 1 FROM pg_database WHERE datname = '{PG_DATABASE}'"):
         _psql(bins, home, sock, f"CREATE DATABASE {PG_DATABASE} OWNER {PG_USER}")
