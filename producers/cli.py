@@ -56,9 +56,11 @@ def register(subparsers: Any) -> None:
                    help="misbehaviour profile: none, default, heavy, or a TOML file of rates")
     p.add_argument("--out", default="kafka", help="'kafka' or a path for JSONL output")
     p.add_argument("--truth-out", default=None,
-                   help="ground-truth JSONL of injected violations (default: next to the output)")
+                   help="ground-truth JSONL of injected violations (default: next to the output; "
+                   "for a stream such as /dev/stdout, simulate-seed<seed>.truth.jsonl here)")
     p.add_argument("--trust-out", default=None,
-                   help="trust file (TOML) of the node keys (default: next to the output)")
+                   help="trust file (TOML) of the node keys (default: next to the output; "
+                   "for a stream, simulate-seed<seed>.trust.toml here)")
     p.add_argument("--state-dir", default=None,
                    help="keys and chain state; an existing one is resumed "
                    "(default: .local/sim/<run> for Kafka, none for a file)")
@@ -95,8 +97,17 @@ def _nodes(text: str) -> tuple[str, ...]:
     return tuple(p for p in PARTIES if p in chosen)
 
 
-def _beside(out: str, suffix: str) -> Path:
+def _is_stream(path: Path) -> bool:
+    """A pipe, terminal or device (`--out /dev/stdout`): no file to put side files beside."""
+    return path.exists() and not path.is_file()
+
+
+def _beside(out: str, suffix: str, seed: int) -> Path:
+    """The default place of a side file (truth, trust): next to the JSONL output, or, when
+    the output is a stream, in the current directory, named after the seed."""
     path = Path(out)
+    if _is_stream(path):
+        return Path(f"simulate-seed{seed}{suffix}")
     stem = path.name.removesuffix(".jsonl")
     return path.with_name(stem + suffix)
 
@@ -145,9 +156,9 @@ def run(args: argparse.Namespace) -> int:
         state_path = f".local/sim/{topic}-seed{args.seed}"
     side = Path(state_path) if to_kafka and state_path else None
     truth_out = Path(args.truth_out) if args.truth_out else (
-        side / "truth.jsonl" if side else _beside(args.out, ".truth.jsonl"))
+        side / "truth.jsonl" if side else _beside(args.out, ".truth.jsonl", args.seed))
     trust_out = Path(args.trust_out) if args.trust_out else (
-        side / "trust.toml" if side else _beside(args.out, ".trust.toml"))
+        side / "trust.toml" if side else _beside(args.out, ".trust.toml", args.seed))
 
     meta = run_meta(args.seed, nodes, args.scale, cfg, policy, rates)
     state = StateDir(state_path) if state_path else None
@@ -190,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
 
     out_path = Path(args.out)
     parts_tmp: Path | None = None  # a pipe or device (/dev/stdout): parts go to a temp dir
-    if not to_kafka and args.workers > 0 and out_path.exists() and not out_path.is_file():
+    if not to_kafka and args.workers > 0 and _is_stream(out_path):
         parts_tmp = Path(tempfile.mkdtemp(prefix="custodes-simulate-"))
 
     def part_path(i: int) -> Path:

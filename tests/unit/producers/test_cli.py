@@ -140,3 +140,18 @@ def test_out_dev_stdout_streams_the_same_bytes_to_a_pipe(tmp_path):
         assert done.returncode == 0, done.stderr.decode()[-3000:]
         assert done.stdout == ref.read_bytes(), workers
     assert not list(Path("/dev").glob(".stdout.part*"))
+
+
+def test_out_dev_stdout_puts_truth_and_trust_in_the_current_directory(tmp_path):
+    """Given a stream as output and no --truth-out/--trust-out, the side files go to the
+    current directory, named after the seed (not into /dev), and stdout has only events."""
+    cmd = _simulate("--seed", "9", "--duration", "2h", "--scale", "0.02", "--nodes", "US,DE",
+                    "--out", "/dev/stdout", "--workers", "0")
+    cmd[cmd.index("--config") + 1] = str(ROOT / "producers/config/test.toml")
+    done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, check=False, timeout=300)
+    assert done.returncode == 0, done.stderr.decode()[-3000:]
+    assert (tmp_path / "simulate-seed9.trust.toml").read_text().strip()
+    assert (tmp_path / "simulate-seed9.truth.jsonl").exists()
+    assert not list(Path("/dev").glob("stdout.*"))
+    lines = done.stdout.splitlines()
+    assert lines and all(line.startswith(b'{"data":') for line in lines)
