@@ -16,9 +16,22 @@ from __future__ import annotations
 from typing import Any
 
 from custodes.events import (
-    DecisionRecorded, DeletionPerformed, Event, FindingRaised, FindingResolved, NodeCheckpoint,
-    OnwardDecided, OnwardExecuted, OnwardRequested, QueryAnswered, QuerySubmitted,
-    RemedyExtended, RemedyRequested, RemedyResolved, RetentionAssessed, TransferSent,
+    DecisionRecorded,
+    DeletionPerformed,
+    Event,
+    FindingRaised,
+    FindingResolved,
+    NodeCheckpoint,
+    OnwardDecided,
+    OnwardExecuted,
+    OnwardRequested,
+    QueryAnswered,
+    QuerySubmitted,
+    RemedyExtended,
+    RemedyRequested,
+    RemedyResolved,
+    RetentionAssessed,
+    TransferSent,
 )
 from custodes.parties import US
 from custodes.timefmt import MS_PER_DAY, month_of, parse_ms

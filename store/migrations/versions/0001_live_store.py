@@ -13,8 +13,8 @@ Create Date: 2026-11-24 02:22:55.885352
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0001'

@@ -38,7 +38,7 @@ def migrated(fresh_database: str) -> str:
     return fresh_database
 
 
-def _role_exists(cur) -> bool:  # noqa: ANN001 - psycopg cursor
+def _role_exists(cur) -> bool:
     cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (ROLE,))
     return cur.fetchone() is not None
 

@@ -42,8 +42,9 @@ def test_the_database_refuses_to_rewrite_the_archive(archived: str, statement: s
 
 def test_appending_stays_possible_and_the_stored_bytes_are_the_canonical_event(archived: str
                                                                                 ) -> None:
-    from custodes.canonical import canonical_bytes
     import orjson
+
+    from custodes.canonical import canonical_bytes
 
     with connect_raw(archived) as conn, conn.cursor() as cur:
         cur.execute("SELECT canonical, hash, parties FROM archive_events")

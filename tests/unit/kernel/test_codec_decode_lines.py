@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -10,8 +11,6 @@ from custodes import codec
 
 from .examples import example_lines
 from .test_codec_properties import mutated_events
-
-import orjson
 
 
 def _same(a: Any, b: Any) -> bool:
