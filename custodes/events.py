@@ -80,11 +80,12 @@ Severity = Literal["info", "warning", "violation", "critical"]
 
 
 class _Data(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
-    """Base of every payload: frozen, no unknown fields."""
+    """Base of every payload: frozen, no unknown fields (subclasses repeat `frozen=True`,
+    which they inherit anyway, because mypy's dataclass view of msgspec needs it)."""
 
 
 # --- node events (§3) ------------------------------------------------------
-class QuerySubmitted(_Data):
+class QuerySubmitted(_Data, frozen=True):
     query_id: NonEmpty
     case_id: NonEmpty
     requesting_party: Party
@@ -101,7 +102,7 @@ class QuerySubmitted(_Data):
     encounter: Encounter
 
 
-class QueryAnswered(_Data):
+class QueryAnswered(_Data, frozen=True):
     query_id: NonEmpty
     case_id: NonEmpty
     responding_party: Party
@@ -111,7 +112,7 @@ class QueryAnswered(_Data):
     automated: bool
 
 
-class TransferSent(_Data):
+class TransferSent(_Data, frozen=True):
     transfer_id: NonEmpty
     query_id: NonEmpty
     case_id: NonEmpty
@@ -125,7 +126,7 @@ class TransferSent(_Data):
     records: Count
 
 
-class RetentionAssessed(_Data):
+class RetentionAssessed(_Data, frozen=True):
     assessment_id: NonEmpty
     transfer_id: NonEmpty
     case_id: NonEmpty
@@ -136,7 +137,7 @@ class RetentionAssessed(_Data):
     review_by: Timestamp | None
 
 
-class DeletionPerformed(_Data):
+class DeletionPerformed(_Data, frozen=True):
     deletion_id: NonEmpty
     transfer_id: NonEmpty
     case_id: NonEmpty
@@ -146,7 +147,7 @@ class DeletionPerformed(_Data):
     onward_recipients_notified: bool
 
 
-class OnwardRequested(_Data):
+class OnwardRequested(_Data, frozen=True):
     request_id: NonEmpty
     transfer_id: NonEmpty
     case_id: NonEmpty
@@ -158,7 +159,7 @@ class OnwardRequested(_Data):
     justification: str
 
 
-class OnwardDecided(_Data):
+class OnwardDecided(_Data, frozen=True):
     request_id: NonEmpty
     case_id: NonEmpty
     originating_party: Party
@@ -167,7 +168,7 @@ class OnwardDecided(_Data):
     decided_by: NonEmpty
 
 
-class OnwardExecuted(_Data):
+class OnwardExecuted(_Data, frozen=True):
     request_id: NonEmpty
     transfer_id: NonEmpty
     case_id: NonEmpty
@@ -175,7 +176,7 @@ class OnwardExecuted(_Data):
     third_country: Alpha2
 
 
-class ReviewCompleted(_Data):
+class ReviewCompleted(_Data, frozen=True):
     review_id: NonEmpty
     case_id: NonEmpty
     party: Party
@@ -185,7 +186,7 @@ class ReviewCompleted(_Data):
     rationale: str
 
 
-class DecisionRecorded(_Data):
+class DecisionRecorded(_Data, frozen=True):
     decision_id: NonEmpty
     case_id: NonEmpty
     party: Party
@@ -198,7 +199,7 @@ class DecisionRecorded(_Data):
     basis: list[NonEmpty]
 
 
-class RemedyRequested(_Data):
+class RemedyRequested(_Data, frozen=True):
     remedy_id: NonEmpty
     case_id: NonEmpty | None
     subject_ref: Hex64
@@ -207,19 +208,19 @@ class RemedyRequested(_Data):
     concerns_party: Party
 
 
-class RemedyExtended(_Data):
+class RemedyExtended(_Data, frozen=True):
     remedy_id: NonEmpty
     party: Party
     reason: str
 
 
-class RemedyResolved(_Data):
+class RemedyResolved(_Data, frozen=True):
     remedy_id: NonEmpty
     party: Party
     outcome: RemedyOutcome
 
 
-class NodeCheckpoint(_Data):
+class NodeCheckpoint(_Data, frozen=True):
     head_seq: Count
     head_hash: Hex64
     key_id: NonEmpty
@@ -227,7 +228,7 @@ class NodeCheckpoint(_Data):
 
 
 # --- platform events (§3) --------------------------------------------------
-class FindingRaised(_Data):
+class FindingRaised(_Data, frozen=True):
     finding_id: Hex32
     rule: NonEmpty
     severity: Severity
@@ -240,14 +241,14 @@ class FindingRaised(_Data):
     summary: str
 
 
-class FindingResolved(_Data):
+class FindingResolved(_Data, frozen=True):
     finding_id: Hex32
     rule: NonEmpty
     evidence: list[str]
     observed_at: Timestamp
 
 
-class OversightAccessed(_Data):
+class OversightAccessed(_Data, frozen=True):
     user: NonEmpty
     role: NonEmpty
     scope: str
@@ -256,7 +257,7 @@ class OversightAccessed(_Data):
     result_count: Count
 
 
-class FindingReviewed(_Data):
+class FindingReviewed(_Data, frozen=True):
     """A supervisor acknowledged or closed a finding in the dashboard (platform type
     of the dashboard, see docs/decisions.md); a closure is followed by
     `ebsp.finding.resolved.v1` whose evidence names this event."""

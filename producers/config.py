@@ -29,10 +29,10 @@ Range = tuple[float, float]
 
 
 class _S(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    pass
+    """Base of the config sections; subclasses repeat `frozen=True` (inherited anyway) for mypy."""
 
 
-class RunConfig(_S):
+class RunConfig(_S, frozen=True):
     start: str
     duration: str
     checkpoint_interval_s: float
@@ -40,17 +40,17 @@ class RunConfig(_S):
     key_id_suffix: str
 
 
-class OutputConfig(_S):
+class OutputConfig(_S, frozen=True):
     topic_prefix: str
     topic: str
 
 
-class Rhythm(_S):
+class Rhythm(_S, frozen=True):
     hourly: list[float]
     weekly: list[float]
 
 
-class TrafficConfig(_S):
+class TrafficConfig(_S, frozen=True):
     us_queries_per_day: float
     eu_queries_per_day: float
     us_hit_rate: float
@@ -64,19 +64,19 @@ class TrafficConfig(_S):
     rhythm: dict[str, Rhythm]
 
 
-class TransfersConfig(_S):
+class TransfersConfig(_S, frozen=True):
     after_hit: float
     special_category_share: float
     delete_at_fraction: Range
 
 
-class RetentionConfig(_S):
+class RetentionConfig(_S, frozen=True):
     risk_share: float
     no_risk_share: float
     review_extra_days: Range
 
 
-class OnwardConfig(_S):
+class OnwardConfig(_S, frozen=True):
     share: float
     grant_share: float
     request_after_s: Range
@@ -85,20 +85,20 @@ class OnwardConfig(_S):
     third_countries: list[str]
 
 
-class DecisionsConfig(_S):
+class DecisionsConfig(_S, frozen=True):
     share: float
     adverse_share: float
     review_after_s: Range
     decide_after_review_s: Range
 
 
-class RemediesConfig(_S):
+class RemediesConfig(_S, frozen=True):
     per_day: float
     case_share: float
     extension_share: float
 
 
-class SimConfig(_S):
+class SimConfig(_S, frozen=True):
     run: RunConfig
     output: OutputConfig
     traffic: TrafficConfig

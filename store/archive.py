@@ -87,7 +87,8 @@ def iter_archive(conn: psycopg.Connection[Any], *, since_ms: int | None = None,
 
     A server-side cursor streams the table, so the archive never has to fit in memory.
     """
-    where, params = [], []
+    where: list[str] = []
+    params: list[int | str] = []
     if since_ms is not None:
         where.append("time_ms >= %s")
         params.append(since_ms)

@@ -13,6 +13,7 @@ the findings register.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from custodes.events import (
@@ -46,7 +47,7 @@ class Projector:
         self._views: dict[str, Any] = {}
         self._queries: dict[str, tuple[int, str, str]] = {}  # query_id -> (day, from, to)
         self._early_hits: dict[str, bool] = {}  # answers seen before their query
-        self._handlers = {
+        self._handlers: dict[type, Callable[[Event, Any, Deltas], None]] = {
             QuerySubmitted: self._query, QueryAnswered: self._answer, TransferSent: self._transfer,
             RetentionAssessed: self._assessed, DeletionPerformed: self._deleted,
             OnwardRequested: self._onward_requested, OnwardDecided: self._onward_decided,
