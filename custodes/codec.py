@@ -13,7 +13,9 @@ few checks msgspec cannot do (id, time, prevhash, the `Pattern` fields of the
 payload, through caches of values already seen valid), one re-encode with
 sorted keys and one SHA-256. The re-encode is what makes hashing the input
 safe: when it equals the input byte for byte, the input *is* its canonical
-form (§2) and is hashed as is; otherwise the event is accepted on the fast
+form (§2) and is hashed as is (with the native extension built, one native
+call checks that the line is orjson's canonical form and hashes it, instead of
+the re-encode: `_canonical_sha256`); otherwise the event is accepted on the fast
 path only if orjson reads the same value from the input (same canonical bytes),
 so escapes, whitespace, key order, duplicate keys or `-0` cannot change a hash.
 Anything the fast path does not accept, including every event with extension
@@ -39,6 +41,7 @@ import orjson
 from custodes import events as ev
 from custodes.canonical import canonical_bytes
 from custodes.events import INT64_MAX, NODE_TYPES, PLATFORM_TYPES, TYPE_OF, Event
+from custodes.native import NATIVE
 
 _Event = Event  # built positionally on the fast path (`Event` fields in declaration order)
 from custodes.parties import NODE_PREFIX, NODE_SOURCES, PARTIES, PLATFORM_SOURCE
@@ -340,6 +343,17 @@ def _fast(data: bytes) -> Event | None:
     return _FINISH[env.__class__](env, data)
 
 
+# The native extension's `canonical_sha256(line)` (custodes/native.py), or None:
+# the hex SHA-256 of `line.rstrip()` when those bytes are exactly orjson's
+# sorted-key `dumps` of what orjson reads from `line`, else None. Such a line
+# is the canonical form of its value (§2), so it is what the slow path would
+# hash and keep too: `finish` takes it as is, without re-encoding `env`. A
+# line it does not vouch for (None: not canonical, or holding a float) takes
+# the pure-Python way below, unchanged. Read from the module's globals at each
+# call: tests set it to None to run the pure-Python path.
+_canonical_sha256 = NATIVE.canonical_sha256 if NATIVE is not None else None
+
+
 def _same_value(data: bytes, canonical: bytes) -> bool:
     """Whether orjson reads from `data` the value whose canonical bytes are `canonical`."""
     try:
@@ -370,10 +384,13 @@ def finish(env, data):
     if prevhash not in _recent_hashes and _hex64_match(prevhash) is None:
         return None
     payload = env.data
-{checks}    canonical = _encode_sorted(env)
-    if canonical != data and data.rstrip() != canonical and not _same_value(data, canonical):
-        return None  # not already canonical, and orjson reads another value
-    digest = _sha256(canonical).hexdigest()
+{checks}    if _canonical_sha256 is not None and (digest := _canonical_sha256(data)) is not None:
+        canonical = data.rstrip()  # already orjson's canonical bytes of its value: hashed natively
+    else:
+        canonical = _encode_sorted(env)
+        if canonical != data and data.rstrip() != canonical and not _same_value(data, canonical):
+            return None  # not already canonical, and orjson reads another value
+        digest = _sha256(canonical).hexdigest()
     if len(_recent_hashes) >= _RECENT_MAX:
         _recent_hashes.clear()
     _recent_hashes.add(digest)
