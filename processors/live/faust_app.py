@@ -10,6 +10,16 @@ itself performs, at the moment it performs it, lands on PostgreSQL's positions.
 The pipeline also skips any record below its position (second line of
 defence), so a redelivery after a rebalance is a no-op.
 
+The same consumer hands the events topic over in batches: Faust's fetcher
+task runs `Consumer._drain_messages`, which by default awaits one conductor
+callback per message (≈140 µs of CPU each here, see faust_batches.py). For
+the topic of `app.custodes_batches`, `PositionedConsumer` puts each fetch's
+records into that buffer in one call instead, keeping the rules of Faust's
+`getmany`: nothing while the flow is stopped (a rebalance; Faust then seeks
+back), nothing of an older consumer generation, nothing below the read
+offset, nothing of a partition that is no longer active. Any other topic
+goes through Faust's per-message callback as before.
+
 One worker owns every partition: the rule engine needs the global low
 watermark (§5). A static group instance id lets a restarted worker (after
 kill -9) take the partitions over at once instead of after the session
@@ -18,12 +28,17 @@ docs/live.md.
 """
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import faust
+from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
+
+from processors.live.faust_batches import Batches
+from processors.live.pipeline import Record
 
 Positions = Callable[[], Mapping[tuple[str, int], int]]
 
@@ -43,6 +58,65 @@ class PositionedConsumer(faust_aiokafka.Consumer):
                                     for tp, o in target.items()) + " (positions from PostgreSQL)")
         return target
 
+    async def _drain_messages(self, fetcher: Any) -> None:  # the fetcher's one task
+        batches: Batches | None = self.app.custodes_batches  # type: ignore[attr-defined]
+        if batches is None:
+            return await super()._drain_messages(fetcher)
+        consumer_stopped, fetcher_stopped = self._stopped.is_set, fetcher._stopped.is_set
+        try:
+            while not (consumer_stopped() or fetcher_stopped()):
+                self.diag.set_flag(CONSUMER_FETCHING)
+                await self._drain_once(batches)
+                self.diag.unset_flag(CONSUMER_FETCHING)
+        except self.consumer_stopped_errors:
+            if not self.transport.app.should_stop:
+                raise
+        except asyncio.CancelledError:
+            if not self.transport.app.should_stop:
+                raise
+        finally:
+            self.diag.unset_flag(CONSUMER_FETCHING)
+
+    async def _drain_once(self, batches: Batches) -> None:
+        """One fetch: the events topic's records into `batches`, as Faust's getmany would."""
+        records, active = await self._wait_next_records(1.0)
+        if records is None or self.should_stop:
+            return
+        if not self.flow_active:  # stopped during the fetch: Faust's getmany seeks back
+            try:
+                await self.perform_seek()
+            except Exception as exc:  # noqa: BLE001 - as Faust: the rebalance seeks again
+                self.log.warning(f"exception performing seek when flow not active {exc}")
+            return
+        if not records:
+            return
+        app = self.app
+        generation = app.consumer_generation_id
+        await app.flow_control.acquire()  # suspended while a rebalance is under way
+        read_offset = self._read_offset
+        for tp, recs in records.items():
+            if not self.flow_active or app.consumer_generation_id != generation:
+                return  # a rebalance came in between: its seek re-reads these
+            if active is not None and tp not in active and tp not in self._buffered_partitions:
+                continue
+            r_offset = read_offset[tp]
+            if r_offset is not None and recs and recs[0].offset < r_offset:
+                recs = [r for r in recs if r.offset >= r_offset]
+            if not recs:
+                continue
+            if tp.topic == batches.topic:
+                batches.put([Record(r.topic, r.partition, r.offset, r.key, r.value, r.timestamp)
+                             for r in recs])
+                read_offset[tp] = recs[-1].offset
+                app.monitor.track_tp_end_offset(tp, self.highwater(tp))
+            else:
+                for r in recs:  # Faust's own path, one message at a time
+                    await self.wait_first(self.callback(self._to_message(tp, r)),
+                                          self.suspend_flow.wait())
+                    read_offset[tp] = r.offset
+        if not batches.has_space:  # back-pressure: the sink is behind
+            await self.wait_first(batches.wait_space(), self.suspend_flow.wait())
+
 
 class PositionedTransport(faust_aiokafka.Transport):
     Consumer = PositionedConsumer
@@ -53,6 +127,7 @@ class ProcessorApp(faust.App):
 
     custodes_positions: Positions
     custodes_log: Callable[[str], None]
+    custodes_batches: Batches | None = None  # the events topic, handed over in batches
 
     def _new_transport(self) -> Any:
         return PositionedTransport(self.conf.broker_consumer, self)

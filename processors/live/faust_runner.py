@@ -1,9 +1,10 @@
-"""The Faust runner: the same pipeline, store and outbox as the plain runner, fed by a Faust agent.
+"""The Faust runner: the same pipeline, store and outbox as the plain runner, fed by Faust.
 
 Composition root of the Faust worker. Start-up is the plain runner's:
 migrate, rebuild the engine from the archive (`open_pipeline`), wait for the
-events topic. Then one `faust.App` (faust_app.py) with one agent
-(faust_agents.py) and one timer (faust_timers.py). The pipeline runs in ONE
+events topic. Then one `faust.App` (faust_app.py) whose consumer hands the
+events topic over in batches (faust_batches.py) to one task (faust_agents.py),
+and one timer (faust_timers.py). The pipeline runs in ONE
 worker thread, so batches and ticks never interleave and the event loop
 (heartbeats, fetching) is never blocked; the database work — `write_batch`
 (via `KafkaRunner._store`, with its retries and fencing) and the outbox — runs
@@ -23,6 +24,7 @@ from kafka import TopicPartition as KafkaTP
 from custodes.settings import EVENTS_TOPIC
 from processors.live import faust_agents, faust_timers, faust_topics
 from processors.live.faust_app import create_app
+from processors.live.faust_batches import Batches
 from processors.live.outbox import Outbox
 from processors.live.pipeline import Record
 from processors.live.progress import Progress
@@ -87,12 +89,14 @@ class FaustRunner(KafkaRunner):
 
     def _run_worker(self, partitions: int) -> int:
         cfg = self.cfg
+        asyncio.set_event_loop(asyncio.new_event_loop())  # the worker closes its loop at exit
         app = create_app(app_id=app_id_for(cfg.consumer, cfg.events_topic),
                          bootstrap=cfg.bootstrap, partitions=partitions,
                          positions=lambda: self.stored, log=self.log)
         topic = faust_topics.events_topic(app, cfg.events_topic, partitions)
-        faust_agents.register(app, topic, self.handle, batch_size=cfg.batch_size,
-                              within_s=cfg.max_wait_ms / 1000, on_error=self._crash)
+        app.custodes_batches = batches = Batches(cfg.events_topic, cfg.batch_size,
+                                                 cfg.max_wait_ms / 1000)
+        faust_agents.register(app, topic, batches, self.handle, on_error=self._crash)
         faust_timers.register(app, self.tick)
         self.app = app
         self.worker = faust.Worker(app, loglevel="WARNING", quiet=True, redirect_stdouts=False,
