@@ -1,12 +1,14 @@
 """Benchmark of the live processor: throughput, latency at 1,000 events/s, memory of 1M clocks.
 
-    .venv/bin/python bench/live.py [--minutes 10] [--clocks 1000000] [--skip ...]
+    .venv/bin/python bench/live.py [--minutes 10] [--runner faust|plain] [--clocks 1000000]
+                                   [--skip ...]
 
 1. bare: a kafka-python produce→consume loop of the same message size (the ceiling).
 2. throughput: the simulator streams into a fresh topic at an offered rate (--rate,
    default 5,500 events/s: the --speed that gives it is calibrated from a short file
    run of the same world; --rate max = as fast as it can) while the processor (in
-   this process, real Kafka and PostgreSQL, fresh database) runs; after a 20 s
+   this process, real Kafka and PostgreSQL, fresh database; --runner, default the
+   Faust worker that `custodes process` runs by default) runs; after a 20 s
    warm-up, a window of --minutes: events/s = events whose batch (archive +
    projections + positions) was committed in the window, over the window; p50/p99
    of commit time - producer timestamp in the window; the lag left at the end.
@@ -38,14 +40,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition  # noqa: E402
-from kafka.admin import KafkaAdminClient, NewTopic  # noqa: E402
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import KafkaAdminClient, NewTopic
 
-from custodes.policy import load_policy  # noqa: E402
-from custodes.settings import Settings  # noqa: E402
-from custodes.stack.pg_client import create_database, drop_database  # noqa: E402
-from custodes.trust import load_trust  # noqa: E402
-from processors.live.runner import KafkaRunner, RunnerConfig  # noqa: E402
+from custodes.policy import load_policy
+from custodes.settings import Settings
+from custodes.stack.pg_client import create_database, drop_database
+from custodes.trust import load_trust
+from processors.live.faust_runner import FaustRunner
+from processors.live.runner import KafkaRunner, RunnerConfig
+
+RUNNERS: dict[str, type[KafkaRunner]] = {"faust": FaustRunner, "plain": KafkaRunner}
 
 CUSTODES = str(ROOT / ".venv/bin/custodes")
 
@@ -121,36 +126,48 @@ class Meter:
 
     def percentiles(self) -> dict[str, float]:
         lat = sorted(self.latencies)
-        pick = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] if lat else float("nan")  # noqa: E731
+        pick = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] if lat else float("nan")
         return {"events": len(lat), "p50": pick(0.50), "p99": pick(0.99),
                 "max": lat[-1] if lat else float("nan")}
 
 
-def run_processor(settings: Settings, topic: str, db: str, trust, seconds: float,  # type: ignore[no-untyped-def]
-                  meter: Meter, batch_size: int = 5000, warmup: float = 0.0,
+def run_processor(settings: Settings, runner_name: str, topic: str, db: str, trust,  # type: ignore[no-untyped-def]
+                  seconds: float, meter: Meter, batch_size: int = 5000, warmup: float = 0.0,
                   snapshot: Callable[[KafkaRunner], None] | None = None) -> KafkaRunner:
+    """Run the processor in this (main) thread: the Faust worker installs signal handlers,
+    which only the main thread may; a timer thread opens and closes the window, then stops it."""
     cfg = RunnerConfig(bootstrap=settings.kafka_bootstrap_servers, database_url=db,
                        events_topic=topic, findings_topic=f"{topic}.findings",
                        quarantine_topic=f"{topic}.quarantine", policy=load_policy(None),
                        trust=trust, batch_size=batch_size, max_wait_ms=200)
     stop = threading.Event()
-    runner = KafkaRunner(cfg, lambda m: log(m), stop)
+    runner = RUNNERS[runner_name](cfg, lambda m: log(m), stop)
     runner.on_commit = meter
-    thread = threading.Thread(target=runner.run, daemon=True)
-    thread.start()
-    if warmup:
-        time.sleep(warmup)
+    done = threading.Event()  # the runner returned (it may have failed early)
+
+    def clock() -> None:
+        if warmup:
+            done.wait(warmup)
+            with meter.lock:
+                meter.window_start = time.time()
+            if snapshot is not None:
+                snapshot(runner)
+        done.wait(seconds)
         with meter.lock:
-            meter.window_start = time.time()
+            meter.window_end = time.time()
         if snapshot is not None:
             snapshot(runner)
-    time.sleep(seconds)
-    with meter.lock:
-        meter.window_end = time.time()
-    if snapshot is not None:
-        snapshot(runner)
-    stop.set()
-    thread.join(timeout=60)
+        stop.set()
+
+    timer = threading.Thread(target=clock, daemon=True)
+    timer.start()
+    try:
+        code = runner.run()
+    finally:
+        done.set()
+        timer.join()
+    if code:
+        raise SystemExit(f"the {runner_name} runner exited with status {code}")
     return runner
 
 
@@ -182,7 +199,8 @@ def lag_of(bootstrap: str, topic: str, runner: KafkaRunner) -> tuple[int, int]:
             sum(o - stored.get((tp.topic, tp.partition), 0) for tp, o in ends.items()))
 
 
-def throughput(settings: Settings, minutes: float, workdir: Path, rate: str) -> dict[str, float]:
+def throughput(settings: Settings, runner: str, minutes: float, workdir: Path, rate: str
+               ) -> dict[str, float]:
     speed = "max"
     if rate != "max":
         density = events_per_sim_second(workdir)
@@ -209,8 +227,8 @@ def throughput(settings: Settings, minutes: float, workdir: Path, rate: str) -> 
             time.sleep(5)  # a head start, so the processor is never starved
         meter = Meter(windowed=True)
         marks: list[tuple[int, int]] = []  # (produced, lag) at the window's start and end
-        run_processor(settings, topic, db, load_trust(workdir / "trust.toml"), minutes * 60,
-                      meter, warmup=warmup,
+        run_processor(settings, runner, topic, db, load_trust(workdir / "trust.toml"),
+                      minutes * 60, meter, warmup=warmup,
                       snapshot=lambda r: marks.append(lag_of(settings.kafka_bootstrap_servers,
                                                              topic, r)))
         assert meter.window_start is not None and meter.window_end is not None
@@ -225,8 +243,8 @@ def throughput(settings: Settings, minutes: float, workdir: Path, rate: str) -> 
             "lag0": lag0, "lag": lag, **meter.percentiles()}
 
 
-def latency(settings: Settings, workdir: Path, rate: int = 1000, seconds: float = 60
-            ) -> dict[str, float]:
+def latency(settings: Settings, runner: str, workdir: Path, rate: int = 1000,
+            seconds: float = 60) -> dict[str, float]:
     events = workdir / "month.jsonl"
     subprocess.run([CUSTODES, "simulate", "--seed", "5", "--duration", "35d", "--scale", "0.01",
                     "--inject", "default", "--config", str(ROOT / "producers/config/test.toml"),
@@ -257,7 +275,7 @@ def latency(settings: Settings, workdir: Path, rate: int = 1000, seconds: float 
     meter = Meter()
     feeder = threading.Thread(target=produce, daemon=True)
     feeder.start()
-    run_processor(settings, topic, db, load_trust(workdir / "month-trust.toml"),
+    run_processor(settings, runner, topic, db, load_trust(workdir / "month-trust.toml"),
                   len(lines) / rate + 5, meter, batch_size=500)
     feeder.join()
     drop_database(settings.database_url, name)
@@ -297,6 +315,9 @@ def main() -> int:
     parser.add_argument("--rate", default="5500",
                         help="events/s the simulator offers in the throughput phase, or max "
                         "(default 5500)")
+    parser.add_argument("--runner", choices=sorted(RUNNERS), default="faust",
+                        help="the processor measured in the throughput and latency phases "
+                        "(default faust, as `custodes process`)")
     parser.add_argument("--clocks", type=int, default=1_000_000,
                         help="open retention clocks for the memory figure (default 1,000,000)")
     parser.add_argument("--skip", default="", help="comma list of bare,throughput,latency,memory")
@@ -318,9 +339,11 @@ def main() -> int:
             results.append(f"bare kafka-python loop     produce {p:,.0f} msg/s, consume {c:,.0f} "
                            "msg/s (600-byte messages)")
         if "throughput" not in skip:
-            log(f"sustained throughput for {args.minutes} min, offered {args.rate} events/s")
-            t = throughput(settings, args.minutes, work, args.rate)
-            results.append(f"sustained end-to-end       {t['rate']:,.0f} events/s committed "
+            log(f"sustained throughput for {args.minutes} min, offered {args.rate} events/s, "
+                f"{args.runner} runner")
+            t = throughput(settings, args.runner, args.minutes, work, args.rate)
+            results.append(f"sustained end-to-end       {args.runner} runner: "
+                           f"{t['rate']:,.0f} events/s committed "
                            f"({t['committed']:,} in the {t['seconds']:.0f}s window; offered "
                            f"{args.rate}/s, simulator produced {t['produced']:,} in the window, "
                            f"{t['produced_rate']:,.0f}/s; lag {t['lag0']:,} at its start, "
@@ -328,9 +351,10 @@ def main() -> int:
                            f"{t['p50'] * 1000:,.0f} ms, p99 {t['p99'] * 1000:,.0f} ms)  "
                            "target >= 5,000")
         if "latency" not in skip:
-            log("latency at 1,000 events/s")
-            lat = latency(settings, work)
-            results.append(f"latency at 1,000 events/s  p50 {lat['p50'] * 1000:,.0f} ms, p99 "
+            log(f"latency at 1,000 events/s, {args.runner} runner")
+            lat = latency(settings, args.runner, work)
+            results.append(f"latency at 1,000 events/s  {args.runner} runner: p50 "
+                           f"{lat['p50'] * 1000:,.0f} ms, p99 "
                            f"{lat['p99'] * 1000:,.0f} ms, max {lat['max'] * 1000:,.0f} ms over "
                            f"{lat['events']:,} events  target p99 <= 1,000 ms")
     print(f"machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
