@@ -16,12 +16,11 @@
 //! tests/unit/kernel/test_native_*.py check both against the reference
 //! (PyNaCl, orjson) differentially.
 
+#![cfg_attr(not(feature = "extension-module"), allow(dead_code))]
+
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
-use pyo3::exceptions::PyValueError;
-use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyString};
-use sha2::{Digest, Sha256, Sha512};
+use sha2::{Digest, Sha512};
 
 /// Bumped when a function's contract changes: custodes/native.py refuses a
 /// module built from other sources than the Python side expects.
@@ -120,43 +119,6 @@ fn verify(neg_a: &EdwardsPoint, pk: &[u8; 32], sig: &[u8; 64], msg: &[u8]) -> bo
     let h = Scalar::from_bytes_mod_order_wide(&hasher.finalize().into());
     let check = EdwardsPoint::vartime_double_scalar_mul_basepoint(&h, neg_a, &s);
     check.compress().as_bytes() == r
-}
-
-fn array<const N: usize>(value: &[u8], what: &str) -> PyResult<[u8; N]> {
-    value
-        .try_into()
-        .map_err(|_| PyValueError::new_err(format!("{what} must be {N} bytes, got {}", value.len())))
-}
-
-/// An Ed25519 public key read once, for verifying many signatures under it.
-#[pyclass(frozen, module = "custodes_native")]
-struct Ed25519Key {
-    pk: [u8; 32],
-    neg_a: Option<EdwardsPoint>,
-}
-
-#[pymethods]
-impl Ed25519Key {
-    #[new]
-    fn new(public_key: &[u8]) -> PyResult<Self> {
-        let pk = array::<32>(public_key, "an Ed25519 public key")?;
-        Ok(Ed25519Key { pk, neg_a: public_point(&pk) })
-    }
-
-    /// Whether libsodium's `crypto_sign_verify_detached(signature, message, key)` accepts.
-    fn verify(&self, signature: &[u8], message: &[u8]) -> PyResult<bool> {
-        let sig = array::<64>(signature, "an Ed25519 signature")?;
-        Ok(match &self.neg_a {
-            Some(neg_a) => verify(neg_a, &self.pk, &sig, message),
-            None => false,
-        })
-    }
-}
-
-/// `Ed25519Key(public_key).verify(signature, message)` in one call.
-#[pyfunction]
-fn ed25519_verify(signature: &[u8], message: &[u8], public_key: &[u8]) -> PyResult<bool> {
-    Ed25519Key::new(public_key)?.verify(signature, message)
 }
 
 // --- canonical JSON lines ------------------------------------------------
@@ -267,7 +229,11 @@ impl Canonical<'_> {
         if matches!(self.peek(), Some(b'.' | b'e' | b'E')) {
             return false;
         }
-        let limit: &[u8] = if negative { b"9223372036854775808" } else { b"18446744073709551615" };
+        let limit: &[u8] = if negative {
+            b"9223372036854775808"
+        } else {
+            b"18446744073709551615"
+        };
         digits.len() < limit.len() || (digits.len() == limit.len() && digits <= limit)
     }
 
@@ -353,7 +319,9 @@ impl Canonical<'_> {
             if self.peek() != Some(b'"') {
                 return false;
             }
-            let Some(key) = self.string() else { return false };
+            let Some(key) = self.string() else {
+                return false;
+            };
             if let Some(before) = previous {
                 if !self.key_before(before, key) {
                     return false; // keys out of order, or a duplicate
@@ -406,7 +374,13 @@ fn unescape(raw: &[u8]) -> Vec<u8> {
             b'f' => (0x0c, 2),
             b'r' => (0x0d, 2),
             b'u' => {
-                let hex = |d: u8| if d.is_ascii_digit() { d - b'0' } else { d - b'a' + 10 };
+                let hex = |d: u8| {
+                    if d.is_ascii_digit() {
+                        d - b'0'
+                    } else {
+                        d - b'a' + 10
+                    }
+                };
                 (hex(raw[i + 4]) * 16 + hex(raw[i + 5]), 6)
             }
             other => (other, 2), // \" and \\
@@ -426,7 +400,11 @@ fn canonical_end(line: &[u8]) -> Option<usize> {
         end -= 1;
     }
     let text = &line[..end];
-    let mut reader = Canonical { b: text, i: 0, high: 0 };
+    let mut reader = Canonical {
+        b: text,
+        i: 0,
+        high: 0,
+    };
     if !(reader.value(0) && reader.i == end && end > 0) {
         return None;
     }
@@ -448,23 +426,74 @@ fn hex(digest: &[u8]) -> String {
     out
 }
 
-/// Hex SHA-256 of the line (trailing whitespace excluded) if it is already
-/// canonical JSON (see `canonical_end`), else None; None too for anything but bytes.
-#[pyfunction]
-fn canonical_sha256<'py>(line: &Bound<'py, PyAny>) -> Option<Bound<'py, PyString>> {
-    let bytes = line.downcast_exact::<PyBytes>().ok()?.as_bytes();
-    let end = canonical_end(bytes)?;
-    let digest = Sha256::digest(&bytes[..end]);
-    Some(PyString::new(line.py(), &hex(&digest)))
-}
+/// The Python module (left out by `cargo test --no-default-features`, which
+/// then needs no Python to build and test the functions above).
+#[cfg(feature = "extension-module")]
+mod python {
+    use super::{canonical_end, hex, public_point, verify, EdwardsPoint, API};
+    use pyo3::exceptions::PyValueError;
+    use pyo3::prelude::*;
+    use pyo3::types::{PyBytes, PyString};
+    use sha2::{Digest, Sha256};
 
-#[pymodule]
-fn custodes_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add("API", API)?;
-    m.add_class::<Ed25519Key>()?;
-    m.add_function(wrap_pyfunction!(ed25519_verify, m)?)?;
-    m.add_function(wrap_pyfunction!(canonical_sha256, m)?)?;
-    Ok(())
+    fn array<const N: usize>(value: &[u8], what: &str) -> PyResult<[u8; N]> {
+        value.try_into().map_err(|_| {
+            PyValueError::new_err(format!("{what} must be {N} bytes, got {}", value.len()))
+        })
+    }
+
+    /// An Ed25519 public key read once, for verifying many signatures under it.
+    #[pyclass(frozen, module = "custodes_native")]
+    struct Ed25519Key {
+        pk: [u8; 32],
+        neg_a: Option<EdwardsPoint>,
+    }
+
+    #[pymethods]
+    impl Ed25519Key {
+        #[new]
+        fn new(public_key: &[u8]) -> PyResult<Self> {
+            let pk = array::<32>(public_key, "an Ed25519 public key")?;
+            Ok(Ed25519Key {
+                pk,
+                neg_a: public_point(&pk),
+            })
+        }
+
+        /// Whether libsodium's `crypto_sign_verify_detached(signature, message, key)` accepts.
+        fn verify(&self, signature: &[u8], message: &[u8]) -> PyResult<bool> {
+            let sig = array::<64>(signature, "an Ed25519 signature")?;
+            Ok(match &self.neg_a {
+                Some(neg_a) => verify(neg_a, &self.pk, &sig, message),
+                None => false,
+            })
+        }
+    }
+
+    /// `Ed25519Key(public_key).verify(signature, message)` in one call.
+    #[pyfunction]
+    fn ed25519_verify(signature: &[u8], message: &[u8], public_key: &[u8]) -> PyResult<bool> {
+        Ed25519Key::new(public_key)?.verify(signature, message)
+    }
+
+    /// Hex SHA-256 of the line (trailing whitespace excluded) if it is already
+    /// canonical JSON (see `canonical_end`), else None; None too for anything but bytes.
+    #[pyfunction]
+    fn canonical_sha256<'py>(line: &Bound<'py, PyAny>) -> Option<Bound<'py, PyString>> {
+        let bytes = line.downcast_exact::<PyBytes>().ok()?.as_bytes();
+        let end = canonical_end(bytes)?;
+        let digest = Sha256::digest(&bytes[..end]);
+        Some(PyString::new(line.py(), &hex(&digest)))
+    }
+
+    #[pymodule]
+    fn custodes_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+        m.add("API", API)?;
+        m.add_class::<Ed25519Key>()?;
+        m.add_function(wrap_pyfunction!(ed25519_verify, m)?)?;
+        m.add_function(wrap_pyfunction!(canonical_sha256, m)?)?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -522,6 +551,31 @@ mod tests {
             pk[i] = 0xff;
             assert!(canonical_encoding(&pk));
         }
+    }
+
+    fn unhex(text: &str) -> Vec<u8> {
+        (0..text.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn rfc8032_test_vectors() {
+        let cases = [
+            ("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", "",
+             "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"),
+            ("3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c", "72",
+             "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00"),
+        ];
+        for (pk, msg, sig) in cases {
+            let pk: [u8; 32] = unhex(pk).try_into().unwrap();
+            let sig: [u8; 64] = unhex(sig).try_into().unwrap();
+            let neg_a = public_point(&pk).expect("a usable key");
+            assert!(verify(&neg_a, &pk, &sig, &unhex(msg)));
+            assert!(!verify(&neg_a, &pk, &sig, b"other"));
+        }
+        assert_eq!(hex(&[0x00, 0x9f, 0xff]), "009fff");
     }
 
     #[test]
