@@ -74,8 +74,8 @@ class PositionedConsumer(faust_aiokafka.Consumer):
         except asyncio.CancelledError:
             if not self.transport.app.should_stop:
                 raise
-        except Exception as exc:
-            self.log.exception("Drain messages raised: %r", exc)  # as Faust's own drain
+        except Exception:
+            self.log.exception("Drain messages raised")  # as Faust's own drain
             raise
         finally:
             self.diag.unset_flag(CONSUMER_FETCHING)

@@ -7,7 +7,6 @@ worker must stop, not skip it, and must not hang.
 """
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 import pytest
 
 from store.db import connect_raw
-from tests.integration.live.faults import wait_archived
+from tests.integration.live.faults import Processor, wait_archived
 from tests.integration.live.helpers import create_topic, process_cmd, produce_jsonl, query
 
 pytestmark = pytest.mark.integration
@@ -32,9 +31,10 @@ def test_a_fenced_faust_worker_exits_with_status_1(
                       "--batch-size", "500")
     logfile = tmp_path / "process.log"
     with open(logfile, "wb") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=log)
+        processor = Processor(cmd, log)
+    proc = processor.proc
     try:
-        wait_archived(fresh_database, len(first), _Alive(proc), 90)
+        wait_archived(fresh_database, len(first), processor, 90)
         time.sleep(1)  # the last batch's positions are committed with its rows
         with connect_raw(fresh_database) as conn:  # another writer moves them
             conn.execute("UPDATE consumer_positions SET next_offset = next_offset - 7")
@@ -49,10 +49,3 @@ def test_a_fenced_faust_worker_exits_with_status_1(
     assert "faust worker stopping on error" in out and "PositionConflict" in out, out[-3000:]
     # nothing of the refused batch was stored
     assert query(fresh_database, "SELECT count(*) FROM archive_events")[0][0] == len(first)
-
-
-class _Alive:
-    """What `wait_archived` asks of a processor: its process, to notice an early death."""
-
-    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
-        self.proc = proc
