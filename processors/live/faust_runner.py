@@ -112,7 +112,7 @@ class FaustRunner(KafkaRunner):
             code = int(exc.code or 0)
         return 1 if self.crashed is not None else code
 
-    # --- called by the agent and the timer, on the event loop --------------------------
+    # --- called by the events task and the timer, on the event loop -------------------
     async def handle(self, records: list[Record]) -> None:
         await asyncio.get_running_loop().run_in_executor(self.executor, self._batch, records)
 

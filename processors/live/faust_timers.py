@@ -1,6 +1,6 @@
 """The periodic tick: emit what a rebuild decided, publish the outbox, progress, idle exit.
 
-Without new records the agent is not called, yet findings decided at start
+Without new records the sink is not called, yet findings decided at start
 (rebuild) must still be stored, the outbox retried after a broker outage, the
 progress line printed and, for catch-up runs, the worker stopped once idle.
 """
