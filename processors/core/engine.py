@@ -24,6 +24,7 @@ from custodes.events import CHECKPOINT_TYPE, Event, FindingRaised, QuerySubmitte
 from custodes.parties import US
 from custodes.timefmt import MS_PER_DAY, MS_PER_HOUR
 from processors.core.agenda import Cut, horizon_cut, live_cut
+from processors.core.compact import transfer_record
 from processors.core.findings import Output
 from processors.core.integrity import Identities, Integrity, Seen
 from processors.core.matching import Matching
@@ -34,7 +35,6 @@ from processors.core.reciprocity import Reciprocity
 from processors.core.remedy import Remedy
 from processors.core.retention import Retention
 from processors.core.review import Review
-from processors.core.compact import transfer_record
 from processors.core.rule import Handler, Immediate, Rule, blank
 from processors.core.sources import Sources
 from processors.core.special import Special
@@ -86,9 +86,13 @@ class Engine:
         self._raised: set[str] = set()
         self._resolved: set[str] = set()
         self._cut = Cut(-(2**62), -(2**62))
-        self.events_ingested = 0
         self.duplicates = 0
         self.conflicts = 0
+
+    @property
+    def events_ingested(self) -> int:
+        """Node events evaluated: each new one is in the identity index, nothing else is."""
+        return len(self._identities)
 
     # --- input --------------------------------------------------------------
     def seen(self, event: Event) -> Seen:
@@ -118,7 +122,6 @@ class Engine:
         if key_int in index:  # a duplicate or a conflict
             return self._ingest(event)
         index[key_int] = _int(mark)
-        self.events_ingested += 1
         out: list[Output] = []
         type_ = event.type
         if (type_ == CHECKPOINT_TYPE or event.seq != chain[0] + 1
@@ -145,7 +148,6 @@ class Engine:
             self.conflicts += 1
             self._integrity.conflict(event, out)
             return self._once(out)
-        self.events_ingested += 1
         self._on_event(event, out)
         index, chain = self._id_index.get(source), self._chains.get(source)
         if index is not None and chain is not None:
@@ -266,7 +268,7 @@ def _transfer_handler(policies: Policies, matching: Matching, sources: Sources,
     (a hit already known, a new retention clock in its lane, a month already
     open) run inline, anything else through the rules' own methods."""
     hits = matching._hits
-    clocks, ret_lanes, ret_agenda = retention._clocks, retention._lanes._lanes, retention._agenda
+    clocks, ret_lanes = retention._clocks, retention._lanes._lanes
     months = reciprocity._months
     on_sources, on_special = sources.on_transfer, special.on_transfer
     on_matching, on_retention, on_reciprocity = (

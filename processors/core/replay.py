@@ -95,8 +95,8 @@ def _replay(events: Iterable[Event], policy: PolicyLike, trust: Any | None,
     limit = horizon_ms if horizon_ms is not None else 2**62
     latest = -(2**62)        # greatest time seen
     monotone = True          # times never went back across the stream so far
-    n = 0
     countdown = ADVANCE_EVERY  # events until the next intermediate advance
+    blocks = 0               # ADVANCE_EVERY events ingested, that many times
     platform = after = 0
     for event in events:
         if not event.party:
@@ -119,14 +119,15 @@ def _replay(events: Iterable[Event], policy: PolicyLike, trust: Any | None,
         outputs = ingest(event)
         if outputs:
             _collect(outputs, raised, solved)
-        n += 1
         countdown -= 1
         if not countdown:
             countdown = ADVANCE_EVERY
+            blocks += 1
             if monotone:
                 _collect(engine.advance(latest), raised, solved)
     result.platform, result.after_horizon = platform, after
-    horizon = horizon_ms if horizon_ms is not None else (latest if n else 0)
+    ingested = blocks or countdown != ADVANCE_EVERY  # any event given to the engine
+    horizon = horizon_ms if horizon_ms is not None else (latest if ingested else 0)
     _collect(engine.finish(horizon), raised, solved)
     result.horizon_ms = horizon
     result.findings = sorted(raised, key=lambda f: f.finding_id)
