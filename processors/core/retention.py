@@ -152,6 +152,13 @@ class Retention:
         """(closed in time?, closing time or deadline, ids of assessments that moved it)."""
         recipient = c.recipient
         deadline = self._base_deadline(c)
+        deletions = c.deletions
+        if not c.assessments and deletions is not None and len(deletions) == 1:
+            # the common case (one deletion, no assessment), as the loop below has it
+            t, _, party = deletions[0]
+            if party == recipient and t <= deadline:
+                return True, t, []
+            return False, deadline, []
         max_review = self._policies[recipient].retention_max_review_days * MS_PER_DAY
         items: list[tuple[int, int, str, int | None]] = [
             (t, 0, eid, None) for t, eid, party in c.deletions or _NONE if party == recipient]
