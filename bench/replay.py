@@ -232,12 +232,31 @@ def breakdown(path: Path, limit: int, rounds: int) -> None:
             d = e.data
             verify(e.party, d.key_id, d.head_hash, d.signature)
 
+    # The same lines as a file, read the way `custodes audit replay` reads it:
+    # with the two stages above, the rest of the replay's cost per event (reading,
+    # the generator layers, the replay loop, advances, the end) is the difference.
+    head = OUT / f"head-{n}.jsonl"
+    if not head.exists() or head.stat().st_size != sum(map(len, lines)):
+        head.write_bytes(b"".join(lines))
+    from processors.audit_cli import JsonlReader
+    from processors.core.replay import replay
+
+    def reader() -> None:
+        for _ in JsonlReader(str(head), sys.stderr)._events():
+            pass
+
+    def streamed() -> None:
+        JsonlReader(str(head), sys.stderr).run(
+            lambda events, ordered: replay(events, policy, trust, require_order=ordered))
+
     stages = [("bare loop (loads+dumps+sha256)", bare),
               ("codec.decode, canonical lines", lambda: codec(lines)),
               ("codec.decode, same events not canonical", lambda: codec(loose)),
               ("engine.ingest, no --trust", lambda: engine(False)),
               ("engine.ingest, with --trust", lambda: engine(True)),
-              (f"Ed25519 checks alone ({len(checkpoints)} checkpoints)", signatures)]
+              (f"Ed25519 checks alone ({len(checkpoints)} checkpoints)", signatures),
+              ("CLI reader: read, split, decode (from file)", reader),
+              ("CLI replay from file, with --trust", streamed)]
     print(f"breakdown on {n:,} events, best of {rounds} rounds (CPU µs per event):")
     for name, fn in stages:
         best = min(_cpu(fn) for _ in range(rounds))
