@@ -29,7 +29,9 @@ docs/live.md.
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -142,6 +144,10 @@ def create_app(*, app_id: str, bootstrap: str, partitions: int, positions: Posit
         app_id,
         broker=[f"kafka://{h.strip()}" for h in bootstrap.split(",") if h.strip()],
         store="memory://",
+        # Faust creates `<datadir>/v1/tables` even with no table; by default in the
+        # current directory (a repository root collected one per test app id). Faust
+        # makes the directory without its parents: one level below the temp dir.
+        datadir=str(Path(tempfile.gettempdir()) / f"{app_id}-data"),
         web_enabled=False,
         topic_partitions=partitions,
         topic_disable_leader=True,          # no assignor leader topic: one worker, no tables
