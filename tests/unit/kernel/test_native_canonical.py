@@ -10,6 +10,8 @@ Checked against orjson itself on hand-picked edge cases and on hypothesis-made
 values, written canonically and then mutated (whitespace, key order, escapes,
 duplicate keys, number spellings, byte flips). Then the codec, with and
 without the native hook, must give the same verdict and the same `Event`.
+Every test here needs the extension: skipped when it is not built, a failure
+under CI=true with cargo available (native_support).
 """
 from __future__ import annotations
 
@@ -25,11 +27,17 @@ from hypothesis import strategies as st
 from custodes import codec
 from custodes.events import Event
 
+from . import native_support
 from .examples import example_lines
 from .test_codec_properties import mutated_events
 
-native = pytest.importorskip("custodes_native")
-canonical_sha256 = native.canonical_sha256
+native = native_support.module()
+canonical_sha256: Any = native.canonical_sha256 if native is not None else None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def needs_native() -> None:
+    native_support.require()
 
 SORT = orjson.OPT_SORT_KEYS
 MANY = settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])

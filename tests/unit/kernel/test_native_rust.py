@@ -9,19 +9,14 @@ Skipped when cargo is not installed, like the extension itself.
 """
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from .native_support import cargo as _cargo
+
 NATIVE = Path(__file__).resolve().parents[3] / "native"
-
-
-def _cargo() -> str | None:
-    found = shutil.which("cargo")
-    home = Path.home() / ".cargo" / "bin" / "cargo"
-    return found or (str(home) if home.exists() else None)
 
 
 @pytest.mark.slow
