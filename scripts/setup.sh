@@ -2,7 +2,7 @@
 # Bootstrap this checkout on a Debian/Ubuntu machine. Idempotent: a second run
 # installs nothing and takes about a second.
 #
-#   bash scripts/setup.sh [--with-browser]
+#   bash scripts/setup.sh [--with-browser] [--native-only]
 #
 # * system packages, only those missing: PostgreSQL server, Java 17, Maven;
 #   Chromium too with --with-browser or CUSTODES_BROWSER=1 (browser tests);
@@ -10,21 +10,80 @@
 #   extra; reinstalled only when pyproject.toml changes (stamp .venv/.custodes-stamp);
 # * a check that the native pieces import (crc32c, psycopg, kafka);
 # * the optional native extension custodes_native (native/, Rust) when cargo is
-#   there: rebuilt only when its sources change (stamp .venv/.custodes-native-stamp).
+#   there: rebuilt only when its sources change (stamp .venv/.custodes-native-stamp);
+#   --native-only does just that step (the venv must exist).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 with_browser="${CUSTODES_BROWSER:-0}"
+native_only=0
 for arg in "$@"; do
     case "$arg" in
         --with-browser) with_browser=1 ;;
-        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+        --native-only) native_only=1 ;;
+        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
         *) echo "setup.sh: unknown argument $arg (try --help)" >&2; exit 2 ;;
     esac
 done
 
 say() { printf '[setup] %s\n' "$*"; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# The optional native extension (native/, Rust + PyO3): custodes_native, copied
+# into the venv's site-packages. Rebuilt only when its sources, cargo or Python
+# change (stamp .venv/.custodes-native-stamp). The sources' hash is
+# custodes.native.sources_hash() (Cargo.toml, Cargo.lock, build.rs, src/**/*.rs),
+# embedded in the build (CUSTODES_NATIVE_SOURCES -> custodes_native.SOURCES):
+# custodes/native.py refuses a module built from other sources (a pull without
+# this step). Without cargo, or if the build fails, the pure-Python paths are
+# used (same results, slower).
+build_native() {
+    local native_so native_stamp cargo_bin native_src native_want
+    native_so="$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["platlib"])')/custodes_native.abi3.so"
+    native_stamp=".venv/.custodes-native-stamp"
+    cargo_bin="$(command -v cargo || true)"
+    if [ -z "$cargo_bin" ] && [ -x "$HOME/.cargo/bin/cargo" ]; then
+        cargo_bin="$HOME/.cargo/bin/cargo"
+    fi
+    # CUSTODES_NATIVE=0: computing the hash must not load (and judge) the old module.
+    native_src="$(CUSTODES_NATIVE=0 .venv/bin/python -c \
+        'from custodes.native import sources_hash; print(sources_hash())')"
+    if [ -z "$cargo_bin" ]; then
+        if [ -f "$native_so" ] && [ "$(cut -d' ' -f1 "$native_stamp" 2>/dev/null)" = "$native_src" ]; then
+            say "cargo not found: keeping the native extension built earlier from the same sources"
+        else
+            rm -f "$native_so" "$native_stamp"
+            say "cargo not found: native extension not built; the pure-Python paths are used (same results, slower replay)"
+        fi
+        return 0
+    fi
+    native_want="$native_src $("$cargo_bin" --version 2>&1) $(.venv/bin/python -V 2>&1)"
+    if [ -f "$native_so" ] && [ "$(cat "$native_stamp" 2>/dev/null)" = "$native_want" ]; then
+        say "native extension up to date (custodes_native)"
+        return 0
+    fi
+    say "building the native extension (cargo build --release --locked in native/, log .venv/native-build.log)"
+    if (cd native && CUSTODES_NATIVE_SOURCES="$native_src" PYO3_PYTHON="$PWD/../.venv/bin/python" \
+            "$cargo_bin" build --release --locked) > .venv/native-build.log 2>&1; then
+        install -m 0755 native/target/release/libcustodes_native.so "$native_so"
+        printf '%s\n' "$native_want" > "$native_stamp"
+        say "installed the native extension as $native_so"
+    else
+        rm -f "$native_so" "$native_stamp"
+        tail -n 20 .venv/native-build.log >&2
+        say "WARNING: the native extension did not build (log .venv/native-build.log); the pure-Python paths are used"
+    fi
+}
+report_native() {
+    .venv/bin/python -c 'from custodes.native import NATIVE, STATUS
+print("[setup] native extension in use:", "yes" if NATIVE else f"no, {STATUS} (pure-Python paths)")'
+}
+if [ "$native_only" = 1 ]; then
+    [ -x .venv/bin/python ] || { echo "setup.sh: --native-only needs .venv (run setup.sh once)" >&2; exit 1; }
+    build_native
+    report_native
+    exit 0
+fi
 
 java_major() {
     java -version 2>&1 | sed -n 's/.* version "\([0-9]*\).*/\1/p' | head -n1
@@ -99,41 +158,6 @@ fi
 .venv/bin/python -c 'import crc32c, kafka, psycopg, sqlalchemy' \
     || { echo "setup.sh: the installed packages do not import (see above)" >&2; exit 1; }
 
-# The optional native extension (native/, Rust + PyO3): custodes_native, copied
-# into the venv's site-packages. Rebuilt only when its sources, Cargo.lock,
-# cargo or Python change (stamp .venv/.custodes-native-stamp). Without cargo,
-# or if the build fails, the pure-Python paths are used (same results, slower).
-native_so="$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["platlib"])')/custodes_native.abi3.so"
-native_stamp=".venv/.custodes-native-stamp"
-cargo_bin="$(command -v cargo || true)"
-if [ -z "$cargo_bin" ] && [ -x "$HOME/.cargo/bin/cargo" ]; then
-    cargo_bin="$HOME/.cargo/bin/cargo"
-fi
-native_src="$(cat native/Cargo.toml native/Cargo.lock native/src/*.rs | sha256sum | cut -d' ' -f1)"
-if [ -z "$cargo_bin" ]; then
-    if [ -f "$native_so" ] && [ "$(cut -d' ' -f1 "$native_stamp" 2>/dev/null)" = "$native_src" ]; then
-        say "cargo not found: keeping the native extension built earlier from the same sources"
-    else
-        rm -f "$native_so" "$native_stamp"
-        say "cargo not found: native extension not built; the pure-Python paths are used (same results, slower replay)"
-    fi
-else
-    native_want="$native_src $("$cargo_bin" --version 2>&1) $(.venv/bin/python -V 2>&1)"
-    if [ -f "$native_so" ] && [ "$(cat "$native_stamp" 2>/dev/null)" = "$native_want" ]; then
-        say "native extension up to date (custodes_native)"
-    else
-        say "building the native extension (cargo build --release --locked in native/, log .venv/native-build.log)"
-        if (cd native && PYO3_PYTHON="$PWD/../.venv/bin/python" "$cargo_bin" build --release --locked) \
-                > .venv/native-build.log 2>&1; then
-            install -m 0755 native/target/release/libcustodes_native.so "$native_so"
-            printf '%s\n' "$native_want" > "$native_stamp"
-            say "installed the native extension as $native_so"
-        else
-            rm -f "$native_so" "$native_stamp"
-            tail -n 20 .venv/native-build.log >&2
-            say "WARNING: the native extension did not build (log .venv/native-build.log); the pure-Python paths are used"
-        fi
-    fi
-fi
-.venv/bin/python -c 'from custodes.native import NATIVE; print("[setup] native extension in use:", "yes" if NATIVE else "no (pure-Python paths)")'
+build_native
+report_native
 say "ready: .venv/bin/custodes"

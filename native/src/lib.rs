@@ -26,6 +26,13 @@ use sha2::{Digest, Sha512};
 /// module built from other sources than the Python side expects.
 const API: u32 = 1;
 
+/// The hash of the crate's sources this module was built from, which
+/// scripts/setup.sh computes (`custodes.native.sources_hash`) and passes as
+/// CUSTODES_NATIVE_SOURCES (cargo rebuilds when it changes); None when built
+/// without it. custodes/native.py refuses a module whose hash is not that of
+/// the checkout's native/ (a stale build after a pull).
+const SOURCES: Option<&str> = option_env!("CUSTODES_NATIVE_SOURCES");
+
 // --- Ed25519: libsodium's verdicts ----------------------------------------
 
 /// libsodium's `ge25519_has_small_order(const unsigned char s[32])` table: the
@@ -430,10 +437,10 @@ fn hex(digest: &[u8]) -> String {
 /// then needs no Python to build and test the functions above).
 #[cfg(feature = "extension-module")]
 mod python {
-    use super::{canonical_end, hex, public_point, verify, EdwardsPoint, API};
+    use super::{canonical_end, hex, public_point, verify, EdwardsPoint, API, SOURCES};
     use pyo3::exceptions::PyValueError;
     use pyo3::prelude::*;
-    use pyo3::types::{PyBytes, PyString};
+    use pyo3::types::{PyBytes, PyString, PyType};
     use sha2::{Digest, Sha256};
 
     fn array<const N: usize>(value: &[u8], what: &str) -> PyResult<[u8; N]> {
@@ -458,6 +465,17 @@ mod python {
                 pk,
                 neg_a: public_point(&pk),
             })
+        }
+
+        /// Pickled as its public key: `Ed25519Key(public_key)` again.
+        fn __reduce__<'py>(slf: &Bound<'py, Self>) -> (Bound<'py, PyType>, (Bound<'py, PyBytes>,)) {
+            (slf.get_type(), (PyBytes::new(slf.py(), &slf.get().pk),))
+        }
+
+        /// The 32 bytes of the public key.
+        #[getter]
+        fn public_key<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+            PyBytes::new(py, &self.pk)
         }
 
         /// Whether libsodium's `crypto_sign_verify_detached(signature, message, key)` accepts.
@@ -489,6 +507,7 @@ mod python {
     #[pymodule]
     fn custodes_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.add("API", API)?;
+        m.add("SOURCES", SOURCES)?;
         m.add_class::<Ed25519Key>()?;
         m.add_function(wrap_pyfunction!(ed25519_verify, m)?)?;
         m.add_function(wrap_pyfunction!(canonical_sha256, m)?)?;

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import pickle
 import random
 from typing import Any
 
@@ -28,6 +29,7 @@ from hypothesis import strategies as st
 from nacl.bindings import crypto_sign, crypto_sign_open, crypto_sign_seed_keypair
 from nacl.exceptions import BadSignatureError
 
+from custodes import native as native_loader
 from custodes import trust as trust_module
 from custodes.signing import NodeKey
 from custodes.trust import Trust
@@ -435,3 +437,50 @@ def test_verify_checkpoint_verdicts(path: str) -> None:
     small = Trust({"DE": ("DE-1", encode(IDENTITY))})
     assert small.verify_checkpoint("DE", "DE-1", head, good) == "signature does not verify"
 
+
+def test_trust_pickles_on_both_paths(path: str) -> None:
+    # A Trust crosses process boundaries (multiprocessing, copy.deepcopy): a
+    # native key pickles as its public key and is read again on the other side.
+    key = NodeKey.from_seed("DE", "DE-1", b"x")
+    trust = Trust({"DE": (key.key_id, key.public_key_bytes)}, origin="t.toml")
+    head = "ab" * 32
+    good = key.sign_head(head)
+    bad = base64.b64encode(flip(base64.b64decode(good), 3, 1)).decode()
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        again = pickle.loads(pickle.dumps(trust, protocol=protocol))
+        assert again.nodes == trust.nodes and again.origin == "t.toml"
+        assert (again._keys["DE"][2] is not None) is (path == "native")
+        assert again.verify_checkpoint("DE", "DE-1", head, good) is None
+        assert again.verify_checkpoint("DE", "DE-1", head, bad) == "signature does not verify"
+
+
+@pytest.mark.usefixtures("needs_native")
+def test_native_key_pickles_as_its_public_key() -> None:
+    pk, sk = crypto_sign_seed_keypair(b"\x05" * 32)
+    key = native.Ed25519Key(pk)
+    assert key.public_key == pk
+    sig = crypto_sign(b"m", sk)[:64]
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        again = pickle.loads(pickle.dumps(key, protocol=protocol))
+        assert type(again) is native.Ed25519Key and again.public_key == pk
+        assert again.verify(sig, b"m") is True and again.verify(sig, b"n") is False
+    small = pickle.loads(pickle.dumps(native.Ed25519Key(encode(IDENTITY))))
+    assert small.verify(sig, b"m") is False  # a refused key stays refused
+
+
+# --- custodes/native.py's load-time self-check ---------------------------------------
+def test_the_self_check_signature_is_torsion_shifted() -> None:
+    # custodes/native.py refuses the extension if libsodium accepts this
+    # signature: it must be cofactored-valid and cofactorless-invalid.
+    pk, msg, sig = native_loader.TORSION_PK, native_loader.TORSION_MSG, native_loader.TORSION_SIG
+    r_point, a_point = point_of(sig[:32]), point_of(pk)
+    s = int.from_bytes(sig[32:], "little")
+    assert s < L
+    h = scalar(sig[:32] + pk + msg) % L
+    check = add(mul(s, B), neg(mul(h, a_point)))  # [S]B - [h]A
+    assert equal(mul(8, check), mul(8, r_point))  # cofactored: valid
+    assert not equal(check, r_point)  # cofactorless: invalid
+    assert not equal(mul(8, r_point), IDENTITY)  # R itself is not of small order
+    assert not equal(mul(8, a_point), IDENTITY)
+    agree(sig, msg, pk, expected=False)
+    assert native_loader.libsodium_accepts(sig, msg, pk) is False
