@@ -433,6 +433,105 @@ fn hex(digest: &[u8]) -> String {
     out
 }
 
+// --- the envelope's id and prevhash, checked on the same scan -------------
+
+/// `canonical_end`, when the line is moreover a JSON object whose top-level
+/// "id" is a string of the UUID shape the codec requires (`codec._UUID`:
+/// 8-4-4-4-12 hex digits, either case) and whose top-level "prevhash" is 64
+/// lowercase hex digits (`codec._HEX64`); else None. Both are judged on the
+/// raw string bodies: a body with an escape has a backslash, which neither
+/// shape allows, so a body that passes is the decoded text itself.
+fn canonical_event_end(line: &[u8]) -> Option<usize> {
+    let mut end = line.len();
+    while end > 0 && matches!(line[end - 1], b' ' | b'\t' | b'\n' | b'\r') {
+        end -= 1;
+    }
+    let text = &line[..end];
+    let mut reader = Canonical {
+        b: text,
+        i: 0,
+        high: 0,
+    };
+    let (id, prevhash) = reader.top_level_id_and_prevhash()?;
+    if reader.i != end {
+        return None;
+    }
+    if reader.high >= 0x80 && std::str::from_utf8(text).is_err() {
+        return None;
+    }
+    if !is_uuid(&text[id.0..id.1]) || !is_hex64_lower(&text[prevhash.0..prevhash.1]) {
+        return None;
+    }
+    Some(end)
+}
+
+/// 36 bytes: hex digits (either case) grouped 8-4-4-4-12 by '-'.
+fn is_uuid(s: &[u8]) -> bool {
+    s.len() == 36
+        && s.iter().enumerate().all(|(i, &c)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                c == b'-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        })
+}
+
+/// 64 bytes of lowercase hex digits.
+fn is_hex64_lower(s: &[u8]) -> bool {
+    s.len() == 64 && s.iter().all(|&c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+impl Canonical<'_> {
+    /// `value(0)` for a line that must be an object (what `object(1)` checks),
+    /// also giving the (start, end) of the string bodies of its top-level "id"
+    /// and "prevhash"; None when the object is not canonical or either of the
+    /// two is missing or not a string.
+    fn top_level_id_and_prevhash(&mut self) -> Option<((usize, usize), (usize, usize))> {
+        if self.peek() != Some(b'{') {
+            return None;
+        }
+        self.i += 1;
+        let (mut id, mut prevhash) = (None, None);
+        let mut previous: Option<(usize, usize, bool)> = None;
+        loop {
+            if self.peek() != Some(b'"') {
+                return None; // also an empty object: no id
+            }
+            let key = self.string()?;
+            if let Some(before) = previous {
+                if !self.key_before(before, key) {
+                    return None; // keys out of order, or a duplicate
+                }
+            }
+            previous = Some(key);
+            if self.peek() != Some(b':') {
+                return None;
+            }
+            self.i += 1;
+            let name = &self.b[key.0..key.1];
+            if (name == b"id" || name == b"prevhash") && self.peek() == Some(b'"') {
+                let (start, end, _) = self.string()?;
+                if name == b"id" {
+                    id = Some((start, end));
+                } else {
+                    prevhash = Some((start, end));
+                }
+            } else if !self.value(1) {
+                return None;
+            }
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b'}') => {
+                    self.i += 1;
+                    return Some((id?, prevhash?));
+                }
+                _ => return None,
+            }
+        }
+    }
+}
+
 /// The Python module (left out by `cargo test --no-default-features`, which
 /// then needs no Python to build and test the functions above).
 #[cfg(feature = "extension-module")]
@@ -504,6 +603,17 @@ mod python {
         Some(PyString::new(line.py(), &hex(&digest)))
     }
 
+    /// `canonical_sha256` for a line that is moreover an event object whose
+    /// top-level "id" has the UUID shape and "prevhash" is 64 lowercase hex
+    /// digits (see `canonical_event_end`), else None.
+    #[pyfunction]
+    fn canonical_event_sha256<'py>(line: &Bound<'py, PyAny>) -> Option<Bound<'py, PyString>> {
+        let bytes = line.downcast_exact::<PyBytes>().ok()?.as_bytes();
+        let end = super::canonical_event_end(bytes)?;
+        let digest = Sha256::digest(&bytes[..end]);
+        Some(PyString::new(line.py(), &hex(&digest)))
+    }
+
     #[pymodule]
     fn custodes_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.add("API", API)?;
@@ -511,6 +621,7 @@ mod python {
         m.add_class::<Ed25519Key>()?;
         m.add_function(wrap_pyfunction!(ed25519_verify, m)?)?;
         m.add_function(wrap_pyfunction!(canonical_sha256, m)?)?;
+        m.add_function(wrap_pyfunction!(canonical_event_sha256, m)?)?;
         Ok(())
     }
 }
@@ -604,5 +715,49 @@ mod tests {
             let p = CompressedEdwardsY(*enc).decompress().expect("on the curve");
             assert!(p.is_small_order());
         }
+    }
+}
+
+#[cfg(test)]
+mod event_tests {
+    use super::{canonical_end, canonical_event_end};
+
+    const ID: &str = "6f1d3c52-52a4-4c39-9a57-3c0f2f0e6b1d";
+
+    fn line(id: &str, prevhash: &str) -> Vec<u8> {
+        format!("{{\"data\":{{\"id\":\"x\",\"prevhash\":1}},\"id\":\"{id}\",\"prevhash\":\"{prevhash}\",\"seq\":1}}")
+            .into_bytes()
+    }
+
+    #[test]
+    fn envelope_fields_and_canonical_form() {
+        let ok = line(ID, &"0a".repeat(32));
+        assert_eq!(canonical_event_end(&ok), canonical_end(&ok));
+        assert!(canonical_event_end(&ok).is_some());
+        let upper = line(&ID.to_uppercase(), &"0a".repeat(32));
+        assert!(canonical_event_end(&upper).is_some());
+        for bad in [
+            line(&ID[..35], &"0a".repeat(32)),
+            line(&ID.replace('-', "0"), &"0a".repeat(32)),
+            line(&format!("{}g", &ID[..35]), &"0a".repeat(32)),
+            line(ID, &"0A".repeat(32)),
+            line(ID, &"0a".repeat(31)),
+            line(ID, &format!("\\u0030{}", &"0a".repeat(31))),
+        ] {
+            assert_eq!(canonical_event_end(&bad), None, "{}", String::from_utf8_lossy(&bad));
+        }
+        // not canonical, not an object, a field missing or not a string
+        assert_eq!(canonical_event_end(b"{\"prevhash\":\"00\",\"id\":\"x\"}"), None);
+        assert_eq!(canonical_event_end(b"[1]"), None);
+        assert_eq!(canonical_event_end(b"{}"), None);
+        let no_prevhash = format!("{{\"id\":\"{ID}\"}}");
+        assert_eq!(canonical_event_end(no_prevhash.as_bytes()), None);
+        let number = format!("{{\"id\":\"{ID}\",\"prevhash\":1}}");
+        assert_eq!(canonical_event_end(number.as_bytes()), None);
+        let mut trailing = ok.clone();
+        trailing.extend_from_slice(b" \n");
+        assert_eq!(canonical_event_end(&trailing), Some(ok.len()));
+        trailing.extend_from_slice(b"x");
+        assert_eq!(canonical_event_end(&trailing), None);
     }
 }

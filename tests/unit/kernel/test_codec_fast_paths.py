@@ -1,6 +1,6 @@
 """The codec's caches are shortcuts, never a second opinion.
 
-`_time_ms` answers from caches of validated minute prefixes and "SS.mmmZ"
+`_time_ms` answers from caches of validated second prefixes and ".mmmZ"
 tails, and a prevhash the codec has itself just computed skips the regex.
 Whatever is (or is not) in those caches, the verdict, the reason and the
 event must be those of the long way round. `default_id` is uuid5 written out
@@ -12,6 +12,7 @@ import json
 import uuid
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -28,7 +29,8 @@ LINES = [raw for _, _, raw in example_lines()]
 
 def _clear_caches() -> None:
     codec._minute_ms.clear()
-    codec._offset_ms.clear()
+    codec._second_ms.clear()
+    codec._milli_ms.clear()
     codec._recent_hashes.clear()
 
 
@@ -64,6 +66,21 @@ def test_time_ms_leap_day_and_cache_mixing() -> None:
     assert codec._time_ms("2024-02-29T23:59:60.000Z") is None
     assert codec._time_ms("2023-02-29T23:59:59.999Z") is None
     assert codec._time_ms("2024-02-29T23:59:59.999z") is None
+    # a cached valid second with an unseen or invalid tail, a cached tail with another second
+    assert codec._time_ms("2024-02-29T23:59:59.99xZ") is None
+    assert codec._time_ms("2024-02-29T23:59:59,999Z") is None
+    assert codec._time_ms("2024-02-29T23:59:58.999Z") == parse_ms("2024-02-29T23:59:58.999Z")
+    assert codec._time_ms("2024-02-30T23:59:59.999Z") is None
+    assert codec._time_ms("2024-02-29T23:59:59.000Z") == parse_ms("2024-02-29T23:59:59.000Z")
+
+
+def test_time_ms_when_the_seconds_cache_is_cleared(monkeypatch: pytest.MonkeyPatch) -> None:
+    _clear_caches()
+    monkeypatch.setattr(codec, "_CACHED_SECONDS", 3)
+    texts = [format_ms(parse_ms("2026-01-05T08:00:00.000Z") + 997 * i) for i in range(20)]
+    for text in texts * 2:
+        assert codec._time_ms(text) == parse_ms(text)
+    assert len(codec._second_ms) <= 3
 
 
 @FAST
@@ -104,3 +121,42 @@ def test_default_id_is_uuid5(source: str, seq: int) -> None:
             codec.default_id(source, seq)
         return
     assert codec.default_id(source, seq) == expected
+
+
+# --- the native check of id and prevhash on the canonical scan ---------------
+_NATIVE_EVENT = codec._canonical_event_sha256
+
+
+def _id_or_prevhash(draw: st.DrawFn, text: str) -> Any:
+    for _ in range(draw(st.integers(0, 2))):
+        i = draw(st.integers(0, len(text) - 1))
+        c = draw(st.sampled_from("0aAfFgG-\u001f\"\\ é") | st.characters())
+        text = text[:i] + c + text[i + 1:]
+    return draw(st.sampled_from([text, text.upper(), text[:-1], text + "0", 7, None])) \
+        if draw(st.integers(0, 5)) == 0 else text
+
+
+@st.composite
+def envelope_variants(draw: st.DrawFn) -> bytes:
+    """Canonical event lines (and a few that are not) with the id and prevhash varied."""
+    wire = orjson.loads(draw(st.sampled_from(LINES)))
+    wire["id"] = _id_or_prevhash(draw, wire["id"])
+    wire["prevhash"] = _id_or_prevhash(draw, wire["prevhash"])
+    raw = orjson.dumps(wire, option=orjson.OPT_SORT_KEYS)
+    return raw if draw(st.integers(0, 4)) else json.dumps(wire).encode("utf-8", "surrogatepass")
+
+
+@pytest.mark.skipif(_NATIVE_EVENT is None, reason="the native extension is not in use")
+@FAST
+@given(envelope_variants())
+def test_native_id_and_prevhash_check_gives_the_pure_python_verdict(raw: bytes) -> None:
+    with pytest.MonkeyPatch.context() as m:
+        native = codec.decode(raw), list(codec.decode_lines([raw]))
+        m.setattr(codec, "_canonical_event_sha256", None)  # canonical_sha256 and Python checks
+        hash_only = codec.decode(raw), list(codec.decode_lines([raw]))
+        m.setattr(codec, "_canonical_sha256", None)  # no native code at all
+        python = codec.decode(raw), list(codec.decode_lines([raw]))
+    assert native == hash_only == python
+    assert [type(x) for x in native[1]] == [type(native[0])]
+    if isinstance(native[0], codec.Event):
+        assert native[0].canonical == python[0].canonical
