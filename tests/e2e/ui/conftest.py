@@ -75,7 +75,9 @@ def server(e2e_db: str) -> Iterator[str]:
         log.close()
 
 
-@pytest.fixture(scope="session")
+# Module, not session: sync Playwright keeps its asyncio loop running in the main
+# thread while the browser is open, and later tests call asyncio.run().
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.fail("no /usr/bin/chromium: apt-get install -y chromium (or run scripts with "
