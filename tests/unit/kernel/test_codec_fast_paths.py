@@ -138,10 +138,20 @@ def _id_or_prevhash(draw: st.DrawFn, text: str) -> Any:
 
 @st.composite
 def envelope_variants(draw: st.DrawFn) -> bytes:
-    """Canonical event lines (and a few that are not) with the id and prevhash varied."""
+    """Canonical event lines (and a few that are not) with the id, prevhash and type varied."""
     wire = orjson.loads(draw(st.sampled_from(LINES)))
     wire["id"] = _id_or_prevhash(draw, wire["id"])
     wire["prevhash"] = _id_or_prevhash(draw, wire["prevhash"])
+    # the line's ending picks a type's own decoder (`codec._BY_SUFFIX`): vary the type too
+    change = draw(st.sampled_from(["", "", "", "type", "drop", "extension", "nested"]))
+    if change == "type":
+        wire["type"] = draw(st.sampled_from(sorted(codec._PAYLOADS)))
+    elif change == "drop":
+        del wire["type"]
+    elif change == "extension":
+        wire[draw(st.sampled_from(["zz", "typex", "a1"]))] = draw(st.sampled_from([1, "x", wire["type"]]))
+    elif change == "nested":
+        wire["data"]["zz"] = {"type": wire.pop("type")}
     raw = orjson.dumps(wire, option=orjson.OPT_SORT_KEYS)
     return raw if draw(st.integers(0, 4)) else json.dumps(wire).encode("utf-8", "surrogatepass")
 
@@ -149,7 +159,7 @@ def envelope_variants(draw: st.DrawFn) -> bytes:
 @pytest.mark.skipif(_NATIVE_EVENT is None, reason="the native extension is not in use")
 @FAST
 @given(envelope_variants())
-def test_native_id_and_prevhash_check_gives_the_pure_python_verdict(raw: bytes) -> None:
+def test_native_envelope_checks_and_decoders_give_the_pure_python_verdict(raw: bytes) -> None:
     with pytest.MonkeyPatch.context() as m:
         native = codec.decode(raw), list(codec.decode_lines([raw]))
         m.setattr(codec, "_canonical_event_sha256", None)  # canonical_sha256 and Python checks
