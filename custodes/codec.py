@@ -433,20 +433,23 @@ def finish(env, data, digest):
     prevhash = env.prevhash
     if digest is not None:  # `_canonical_event_sha256(data)`, asked by the caller
         canonical = data.rstrip()  # canonical, id and prevhash well-formed: checked natively
+        # (`_recent_hashes` is only a shortcut of the Python prevhash check, which
+        # the lines the native scan vouches for never need: not added to)
     elif _uuid_match(id_) is None \
             or (prevhash not in _recent_hashes and _hex64_match(prevhash) is None):
         return None
-    elif _canonical_event_sha256 is None and _canonical_sha256 is not None \
-            and (digest := _canonical_sha256(data)) is not None:
-        canonical = data.rstrip()  # already orjson's canonical bytes of its value: hashed natively
     else:
-        canonical = _encode_sorted(env)
-        if canonical != data and data.rstrip() != canonical and not _same_value(data, canonical):
-            return None  # not already canonical, and orjson reads another value
-        digest = _sha256(canonical).hexdigest()
-    if len(_recent_hashes) >= _RECENT_MAX:
-        _recent_hashes.clear()
-    _recent_hashes.add(digest)
+        if _canonical_event_sha256 is None and _canonical_sha256 is not None \
+                and (digest := _canonical_sha256(data)) is not None:
+            canonical = data.rstrip()  # already orjson's canonical bytes of its value: hashed natively
+        else:
+            canonical = _encode_sorted(env)
+            if canonical != data and data.rstrip() != canonical and not _same_value(data, canonical):
+                return None  # not already canonical, and orjson reads another value
+            digest = _sha256(canonical).hexdigest()
+        if len(_recent_hashes) >= _RECENT_MAX:
+            _recent_hashes.clear()
+        _recent_hashes.add(digest)
     source = env.source
     return _Event(id_, source, TYPE, time_, time_ms, env.seq, prevhash, digest,
                   _PARTY_OF[source], payload, canonical)
@@ -679,21 +682,24 @@ def decode_lines(lines: Iterable[bytes]) -> Iterator[Event | Rejection | None]:
     per line are a tenth of the decoding time. A generator, not a list: events
     consumed (and freed) one at a time stay in cache and spare the collector
     (a list of a chunk's events was ~2 µs an event slower)."""
+    # bound once per batch (hooks as they are when it starts; a line per call is
+    # not worth two global lookups more)
+    scan = _canonical_event_sha256 if _canonical_sha256 is not None else None
+    by_suffix, union, finishers = _BY_SUFFIX.get, _decode_envelope, _FINISH
     for data in lines:
         try:
-            digest = _canonical_event_sha256(data) \
-                if _canonical_event_sha256 is not None and _canonical_sha256 is not None else None
+            digest = scan(data) if scan is not None else None
             env = None
             if digest is not None:  # `_decode` inlined
-                found = _BY_SUFFIX.get(data[-_SUFFIX:])
+                found = by_suffix(data[-_SUFFIX:])
                 if found is not None and data.endswith(found[0]):
                     try:
                         env = found[1](data)
                     except Exception:  # noqa: BLE001 - the union decides, as in `_decode`
                         env = None
             if env is None:
-                env = _decode_envelope(data)
-            event = _FINISH[env.__class__](env, data, digest)
+                env = union(data)
+            event = finishers[env.__class__](env, data, digest)
         except Exception:  # noqa: BLE001 - `decode` below gives the verdict (and never raises)
             event = None
         if event is not None:
