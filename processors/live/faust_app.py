@@ -46,6 +46,14 @@ Positions = Callable[[], Mapping[tuple[str, int], int]]
 
 
 class PositionedConsumer(faust_aiokafka.Consumer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The events topic's next offset per partition: the seek target (a stored
+        # position), then last + 1 of each fetch handed over. A fetch that does not
+        # start there is not handed over (see `_drain_once`).
+        self.custodes_next: dict[TP, int] = {}
+        self._custodes_flow_stopped = False  # the next seek follows a flow stop, not an assignment
+
     async def seek_to_committed(self) -> Mapping[TP, int]:
         positions: Positions = self.app.custodes_positions  # type: ignore[attr-defined]
         stored = dict(positions())
@@ -55,9 +63,15 @@ class PositionedConsumer(faust_aiokafka.Consumer):
         target = {tp: stored.get((tp.topic, tp.partition), earliest.get(tp, 0) or 0)
                   for tp in assigned}
         await self.seek_wait(target)
+        # No stored position: the first record may be anywhere (retention moves the
+        # log start), as in the pipeline; a stored one is where the next fetch starts.
+        self.custodes_next = {tp: stored[(tp.topic, tp.partition)] for tp in assigned
+                              if (tp.topic, tp.partition) in stored}
+        verb = "sought (after a flow stop)" if self._custodes_flow_stopped else "assigned"
+        self._custodes_flow_stopped = False
         self.app.custodes_log(  # type: ignore[attr-defined]
-            "assigned " + ", ".join(f"{tp.topic}[{tp.partition}]@{o}"
-                                    for tp, o in target.items()) + " (positions from PostgreSQL)")
+            f"{verb} " + ", ".join(f"{tp.topic}[{tp.partition}]@{o}"
+                                   for tp, o in target.items()) + " (positions from PostgreSQL)")
         return target
 
     async def _drain_messages(self, fetcher: Any) -> None:  # the fetcher's one task
@@ -88,6 +102,7 @@ class PositionedConsumer(faust_aiokafka.Consumer):
         if records is None or self.should_stop:
             return
         if not self.flow_active:  # stopped during the fetch: Faust's getmany seeks back
+            self._custodes_flow_stopped = True
             try:
                 await self.perform_seek()
             except Exception as exc:  # noqa: BLE001 - as Faust: the rebalance seeks again
@@ -110,8 +125,18 @@ class PositionedConsumer(faust_aiokafka.Consumer):
             if not recs:
                 continue
             if tp.topic == batches.topic:
+                expected = self.custodes_next.get(tp)
+                if expected is not None and recs[0].offset != expected:
+                    if recs[-1].offset < expected:
+                        continue  # all already handed over (the pipeline would skip them)
+                    if recs[0].offset < expected:
+                        recs = [r for r in recs if r.offset >= expected]
+                    if recs[0].offset > expected:  # a gap: a fetch from before the last seek
+                        await self._seek_back(tp, expected, recs[0].offset)
+                        continue
                 batches.put([Record(r.topic, r.partition, r.offset, r.key, r.value, r.timestamp)
                              for r in recs])
+                self.custodes_next[tp] = recs[-1].offset + 1
                 read_offset[tp] = recs[-1].offset
                 app.monitor.track_tp_end_offset(tp, self.highwater(tp))
             else:
@@ -121,6 +146,15 @@ class PositionedConsumer(faust_aiokafka.Consumer):
                     read_offset[tp] = r.offset
         if not batches.has_space:  # back-pressure: the sink is behind
             await self.wait_first(batches.wait_space(), self.suspend_flow.wait())
+
+
+    async def _seek_back(self, tp: TP, expected: int, got: int) -> None:
+        """Drop a fetch that skips offsets (made before the last seek) and read again."""
+        self.app.custodes_log(  # type: ignore[attr-defined]
+            f"sought back {tp.topic}[{tp.partition}]@{expected}: a fetch started at {got} "
+            "(made before the last seek); not handed over")
+        await self.seek_wait({tp: expected})
+        self._read_offset[tp] = expected
 
 
 class PositionedTransport(faust_aiokafka.Transport):
@@ -139,7 +173,9 @@ class ProcessorApp(faust.App):
 
 
 def create_app(*, app_id: str, bootstrap: str, partitions: int, positions: Positions,
-               log: Callable[[str], None]) -> ProcessorApp:
+               log: Callable[[str], None], max_poll_records: int | None = None) -> ProcessorApp:
+    """`max_poll_records`: at most this many records per fetch (the batch size), so that the
+    buffer's back-pressure, checked after each fetch, bounds what waits (< 3 batches)."""
     app = ProcessorApp(
         app_id,
         broker=[f"kafka://{h.strip()}" for h in bootstrap.split(",") if h.strip()],
@@ -157,6 +193,7 @@ def create_app(*, app_id: str, bootstrap: str, partitions: int, positions: Posit
         broker_commit_interval=3600.0,
         stream_wait_empty=False,            # stopping: the sink finishes the batch in hand
         autodiscover=False,
+        broker_max_poll_records=max_poll_records,  # None: aiokafka's default, no limit
     )
     app.custodes_positions = positions
     app.custodes_log = log

@@ -41,6 +41,8 @@ def app_id_for(consumer: str, topic: str) -> str:
 
 
 class FaustRunner(KafkaRunner):
+    crashed: BaseException | None = None  # the first error of the sink: exit 1, store nothing more
+
     def run(self) -> int:
         cfg = self.cfg
         migrate(cfg.database_url)
@@ -92,7 +94,8 @@ class FaustRunner(KafkaRunner):
         asyncio.set_event_loop(asyncio.new_event_loop())  # the worker closes its loop at exit
         app = create_app(app_id=app_id_for(cfg.consumer, cfg.events_topic),
                          bootstrap=cfg.bootstrap, partitions=partitions,
-                         positions=lambda: self.stored, log=self.log)
+                         positions=lambda: self.stored, log=self.log,
+                         max_poll_records=cfg.batch_size)
         topic = faust_topics.events_topic(app, cfg.events_topic, partitions)
         app.custodes_batches = batches = Batches(cfg.events_topic, cfg.batch_size,
                                                  cfg.max_wait_ms / 1000)
@@ -117,6 +120,8 @@ class FaustRunner(KafkaRunner):
         await asyncio.get_running_loop().run_in_executor(self.executor, self._batch, records)
 
     async def tick(self) -> None:
+        if self.crashed is not None:  # the engine may hold a half-processed batch: store nothing
+            return
         try:
             idle = await asyncio.get_running_loop().run_in_executor(self.executor, self._tick)
         except Exception as exc:  # noqa: BLE001 - not input: stop, lose nothing
@@ -127,7 +132,8 @@ class FaustRunner(KafkaRunner):
 
     async def _crash(self, exc: BaseException) -> None:
         self.log(f"faust worker stopping on error: {exc!r:.300}")
-        self.crashed = exc
+        if self.crashed is None or self.crashed is exc:
+            self.crashed = exc
         self._request_stop()
 
     def _request_stop(self) -> None:
@@ -137,12 +143,20 @@ class FaustRunner(KafkaRunner):
     # --- the sink: one thread, the plain runner's store and outbox -----------------------
     def _batch(self, records: list[Record]) -> bool:
         """Process one batch, hand it to the store thread; True when there was something to store."""
-        self.writer.check()
-        batch = self.pipeline.process(records)
-        stored = bool(batch.records or batch.platform_outputs)
-        if stored:
-            self._commit(batch, records)
-            self.idle_since = time.monotonic()
+        if self.crashed is not None:  # an earlier batch failed in this thread: stop here
+            raise RuntimeError(f"the sink stopped after an error: {self.crashed!r:.200}")
+        try:
+            self.writer.check()
+            batch = self.pipeline.process(records)
+            stored = bool(batch.records or batch.platform_outputs)
+            if stored:
+                self._commit(batch, records)
+                self.idle_since = time.monotonic()
+        except BaseException as exc:
+            # Set here, in the sink's thread, not only by `_crash` on the event loop: a
+            # tick already queued behind this batch runs before `_crash` does.
+            self.crashed = exc
+            raise
         self.progress.tick(self.pipeline)
         return stored
 
@@ -152,6 +166,8 @@ class FaustRunner(KafkaRunner):
 
     def _tick(self) -> bool:
         """One tick; True when asked to exit once idle and caught up."""
+        if self.crashed is not None:  # queued before the failed batch's `_crash` ran
+            return False
         # Outputs a rebuild decided, the watermark: stored even without records. When
         # nothing was stored, publish anyway: the outbox's retry after a broker outage.
         if not self._batch([]) and not self.writer.busy:

@@ -9,6 +9,12 @@ watermark (§5); every new finding goes into the batch, to be chained as a
 platform event when the batch is stored. Records before the
 position already stored (a redelivery) are skipped: with positions committed
 in the same transaction as the rows, a duplicate delivery is a no-op.
+A record ABOVE the position stored for its partition (a gap: offsets were
+skipped) refuses the whole batch with `OffsetGap` before anything moves: the
+events topic's producers are idempotent, not transactional, so its offsets
+are contiguous and a gap means a runner handed over the wrong records. A
+partition with no stored position accepts its first record at any offset
+(retention may have moved the log start).
 
 The runners (kafka-python loop, Faust agent) only feed records and store
 batches; they know nothing of the rules.
@@ -42,6 +48,35 @@ class Record(NamedTuple):
     timestamp_ms: int | None = None  # the producer's CreateTime (latency measurements)
 
 
+class OffsetGap(RuntimeError):
+    """A record above the next offset of its partition: not input, the runner stops."""
+
+
+def check_contiguous(records: list[Record], positions: dict[TopicPartition, int]) -> None:
+    """Raise `OffsetGap` unless each partition's records continue at its position.
+
+    Records below the position (a redelivery) are allowed anywhere; they are skipped.
+    """
+    expected: dict[TopicPartition, int] = {}
+    for rec in records:
+        tp = (rec.topic, rec.partition)
+        nxt = expected.get(tp)
+        if nxt is None:
+            nxt = positions.get(tp)
+            if nxt is None:  # no stored position: the first record starts it
+                expected[tp] = rec.offset + 1
+                continue
+        if rec.offset == nxt:
+            expected[tp] = nxt + 1
+        elif rec.offset > nxt:
+            raise OffsetGap(f"{rec.topic}[{rec.partition}]: offset {rec.offset} follows "
+                            f"position {nxt}; offsets {nxt}..{rec.offset - 1} were not read "
+                            "(batch refused, nothing stored; a restart seeks to the stored "
+                            "positions)")
+        else:
+            expected[tp] = nxt
+
+
 class Pipeline:
     def __init__(self, *, consumer: str, engine: Engine, projector: Projector,
                  positions: dict[TopicPartition, int], ingest_no: int,
@@ -59,7 +94,12 @@ class Pipeline:
         self.pending: list[Output] = []  # outputs to emit with the next batch (after a rebuild)
 
     def process(self, records: Iterable[Record]) -> Batch:
-        """Fold records into a batch; state moves on as if the batch were stored."""
+        """Fold records into a batch; state moves on as if the batch were stored.
+
+        Raises `OffsetGap`, with no state changed, when records skip offsets.
+        """
+        records = records if isinstance(records, list) else list(records)
+        check_contiguous(records, self.positions)
         batch = Batch(consumer=self.consumer)
         outputs: list[Output] = self.pending
         self.pending = []

@@ -20,7 +20,7 @@ import psycopg
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from processors.live.outbox import Outbox
-from processors.live.pipeline import Pipeline, Record
+from processors.live.pipeline import OffsetGap, Pipeline, Record
 from processors.live.progress import Progress
 from processors.live.rebuild import open_pipeline
 from processors.live.writer import StoreThread
@@ -191,6 +191,7 @@ class KafkaRunner:
         known: set[int] = set()
         last_assign = 0.0
         idle_since = time.monotonic()
+        code = 0
         try:
             while not self.stop.is_set():
                 if time.monotonic() - last_assign > 10 or not known:
@@ -200,7 +201,12 @@ class KafkaRunner:
                         self.stop.wait(1.0)
                         continue
                 records = self._poll(consumer)
-                batch = pipeline.process(records)
+                try:
+                    batch = pipeline.process(records)
+                except OffsetGap as exc:  # not input: nothing of it stored, a restart re-seeks
+                    self.log(f"stopping: {exc}")
+                    code = 1
+                    break
                 if batch.records or batch.platform_outputs:
                     self._commit(batch, records)
                     idle_since = time.monotonic()
@@ -222,7 +228,7 @@ class KafkaRunner:
                     self.conn.close()
         if failed is not None:
             raise failed
-        return 0
+        return code
 
     def _publish(self, outbox: Outbox) -> None:
         """Publish what is stored; a failure is logged and retried later, nothing is marked."""
