@@ -17,8 +17,13 @@ the topic of `app.custodes_batches`, `PositionedConsumer` puts each fetch's
 records into that buffer in one call instead, keeping the rules of Faust's
 `getmany`: nothing while the flow is stopped (a rebalance; Faust then seeks
 back), nothing of an older consumer generation, nothing below the read
-offset, nothing of a partition that is no longer active. Any other topic
-goes through Faust's per-message callback as before.
+offset, nothing of a partition that is no longer active; and, as the
+events topic's offsets are contiguous, nothing that does not start at the
+partition's next offset (the stored position after a seek, then last + 1):
+such a fetch, made before the last seek, is dropped and the partition sought
+back. Records of any other topic (none today) go to Faust's per-message
+callback, without the rest of Faust's drain (no round-robin, no ack gap
+tracking, no commit_every).
 
 One worker owns every partition: the rule engine needs the global low
 watermark (§5). A static group instance id lets a restarted worker (after

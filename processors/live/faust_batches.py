@@ -10,8 +10,10 @@ them in batches of `max_size`, or what arrived within `within_s`.
 
 Flow control is Faust's: the buffer is managed by `app.flow_control`, which
 clears it when a rebalance suspends the flow and again when it resumes, after
-the consumer has sought to the positions stored in PostgreSQL; the consumer
-stops fetching while `high_water` records wait (back-pressure). Everything
+the consumer has sought to the positions stored in PostgreSQL. Back-pressure:
+after putting a fetch, the consumer stops fetching while `high_water` records
+or more wait; a fetch is at most `max_size` records (`broker_max_poll_records`,
+faust_app.py), so fewer than `high_water + max_size` records ever wait. Everything
 runs on the event loop; nothing here is thread-safe, nothing needs to be.
 """
 from __future__ import annotations
