@@ -124,13 +124,14 @@ class Lanes:
     with a node's source as (the first part of) the key, ties go by (time,
     source, seq), whatever the arrival order across nodes."""
 
-    __slots__ = ("_lanes",)
+    __slots__ = ("_lanes", "_sorted")
 
     def __init__(self) -> None:
         # lane key -> [times, payloads, index of the first live entry]; rules on
         # the hot path append to a lane themselves (`times[-1] <= time`, then
         # both appends), so nothing else may be kept per entry
         self._lanes: dict[Any, list[Any]] = {}
+        self._sorted = True  # the dict is in key order (only popping needs it)
 
     def push(self, lane: Any, time_ms: int, payload: Any) -> bool:
         entry = self._lanes.get(lane)
@@ -147,19 +148,27 @@ class Lanes:
         return True
 
     def _new_lane(self, lane: Any) -> list[Any]:
-        """Add a lane, keeping the dict in key order (in place: rules hold the dict)."""
+        """Add a lane; the dict is put back in key order before the next pop (`_sort`)."""
+        entry = self._lanes[lane] = [array("q"), [], 0]
+        self._sorted = False
+        return entry
+
+    def _sort(self) -> None:
+        """The dict in lane-key order, in place (rules hold the dict): once per pop after
+        new lanes, not once per new lane (1,250 lanes re-sorted 1,250 times cost 0.1 s)."""
         lanes = self._lanes
-        entry = lanes[lane] = [array("q"), [], 0]
         try:
             ordered = sorted(lanes.items(), key=_lane_key)
         except TypeError:  # keys that do not compare: any fixed order will do
             ordered = sorted(lanes.items(), key=_lane_repr)
         lanes.clear()
         lanes.update(ordered)
-        return entry
+        self._sorted = True
 
     def _pop(self, limit: int) -> Iterator[tuple[Any, Any, Any]]:
         """(lane key, times, payloads) popped from each lane: every entry with time < limit."""
+        if not self._sorted:
+            self._sort()
         for lane, entry in self._lanes.items():
             times, payloads, head = entry
             n = len(times)

@@ -21,6 +21,21 @@ def test_lanes_pop_in_time_order_across_lanes_and_refuse_going_back() -> None:
     assert len(lanes) == 0 and lanes.due(100) == []
 
 
+def test_ties_go_by_lane_key_whatever_order_the_lanes_were_created_in() -> None:
+    """Given lanes created in descending key order, some between two pops, when entries
+    tie on time, then they pop in lane-key order (then arrival), as with ascending keys."""
+    lanes = Lanes()
+    for key in ("d", "c"):
+        lanes.push(key, 7, key)
+    assert lanes.due(8) == [(7, "c"), (7, "d")]
+    for key in ("e", "b", "a", "d"):
+        lanes.push(key, 9, key)
+    lanes.push("b", 9, "b'")
+    assert [p for _, p in lanes.due(10)] == ["a", "b", "b'", "d", "e"]
+    assert [p for _, _, p in (lanes.push("z", 11, "z"), lanes.push("c", 11, "c"))
+            and lanes.due_with_lanes(12)] == ["c", "z"]
+
+
 def test_lanes_drop_popped_entries_from_long_lanes() -> None:
     lanes = Lanes()
     for t in range(2000):
