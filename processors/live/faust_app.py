@@ -68,6 +68,8 @@ class PositionedConsumer(faust_aiokafka.Consumer):
         target = {tp: stored.get((tp.topic, tp.partition), earliest.get(tp, 0) or 0)
                   for tp in assigned}
         await self.seek_wait(target)
+        # Handed over (to the buffer or the sink) but not stored: read again from Kafka.
+        again = sum(max(0, n - target[tp]) for tp, n in self.custodes_next.items() if tp in target)
         # No stored position: the first record may be anywhere (retention moves the
         # log start), as in the pipeline; a stored one is where the next fetch starts.
         self.custodes_next = {tp: stored[(tp.topic, tp.partition)] for tp in assigned
@@ -76,7 +78,8 @@ class PositionedConsumer(faust_aiokafka.Consumer):
         self._custodes_flow_stopped = False
         self.app.custodes_log(  # type: ignore[attr-defined]
             f"{verb} " + ", ".join(f"{tp.topic}[{tp.partition}]@{o}"
-                                   for tp, o in target.items()) + " (positions from PostgreSQL)")
+                                   for tp, o in target.items()) + " (positions from PostgreSQL"
+            + (f"; {again:,} records handed over, not yet stored, read again)" if again else ")"))
         return target
 
     async def _drain_messages(self, fetcher: Any) -> None:  # the fetcher's one task

@@ -4,8 +4,8 @@ Partitions are added to the topic while the worker reads it (its metadata is
 refreshed every second here), which makes the group rebalance: Faust stops
 the flow, the buffer of fetched records is cleared, the worker seeks every
 partition to the positions stored in PostgreSQL and resumes. Records fetched
-before the rebalance and not yet processed are read again; the pipeline skips
-what it had processed. Afterwards every event is archived once, every
+before the rebalance and not yet stored are read again (the seek's log line
+counts them; asserted); the pipeline skips what it had processed. Afterwards every event is archived once, every
 projection equals its recount and the findings equal the replay's.
 """
 from __future__ import annotations
@@ -77,5 +77,10 @@ def test_faust_worker_resumes_after_a_rebalance_from_postgresql(
         time.sleep(2)  # the last batch's findings and positions settle
     seeks = _seeks(logfile)
     assert seeks[0] == 0 and len(seeks) >= 2, seeks
+    # The rebalance came mid-stream: records handed over before it and not yet stored
+    # were read again from PostgreSQL's positions (the consumer's seek line counts them).
+    again = [int(m.replace(",", "")) for m in re.findall(
+        r"; ([\d,]+) records handed over, not yet stored, read again", logfile.read_text())]
+    assert again and sum(again) > 0, logfile.read_text()[-3000:]
     assert query(fresh_database, "SELECT sum(next_offset) FROM consumer_positions")[0][0] == n
     assert_nothing_lost_or_doubled(fresh_database, sim, tmp_path)

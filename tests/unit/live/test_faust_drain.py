@@ -241,7 +241,7 @@ def test_a_fetch_overlapping_what_was_handed_over_is_trimmed_to_the_next_offset(
 
 
 def test_a_gap_after_a_handed_over_fetch_seeks_back_to_the_next_offset() -> None:
-    async def scenario() -> tuple[Harness, list[int]]:
+    async def scenario() -> tuple[Harness, dict[Any, int], list[int]]:
         h = Harness([])
         tp0, tp1 = h.tp(TOPIC, 0), h.tp(TOPIC, 1)
         await h.seek_to_postgresql({(TOPIC, 0): 0, (TOPIC, 1): 0})
@@ -251,12 +251,17 @@ def test_a_gap_after_a_handed_over_fetch_seeks_back_to_the_next_offset() -> None
                        tp1: kafka_records(TOPIC, 1, range(2, 4))}]
         await h.drain_once()
         await h.drain_once()
-        return h, await _drained(h)
 
-    h, got = run(scenario())
+        after_gap = dict(h.consumer.custodes_next)
+        await h.seek_to_postgresql({(TOPIC, 0): 1, (TOPIC, 1): 0})  # a rebalance: stored ones
+        return h, after_gap, await _drained(h)
+
+    h, after_gap, got = run(scenario())
     assert got == [0, 1, 2, 0, 1, 2, 3]  # partition 1 goes on; partition 0 waits for 3
-    assert h.sought[-1] == {h.tp(TOPIC, 0): 3}
-    assert h.consumer.custodes_next == {h.tp(TOPIC, 0): 3, h.tp(TOPIC, 1): 4}
+    assert h.sought[1] == {h.tp(TOPIC, 0): 3}
+    assert after_gap == {h.tp(TOPIC, 0): 3, h.tp(TOPIC, 1): 4}
+    assert h.log[-1].startswith("assigned events[0]@1, events[1]@0")
+    assert h.log[-1].endswith("; 6 records handed over, not yet stored, read again)")
 
 
 def test_a_partition_without_a_stored_position_starts_at_its_first_fetched_record() -> None:
