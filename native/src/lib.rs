@@ -402,17 +402,31 @@ fn unescape(raw: &[u8]) -> Vec<u8> {
 /// are exactly `orjson.dumps(orjson.loads(line), option=OPT_SORT_KEYS)`; else
 /// None. Also None for a float anywhere in the value (see `integer`).
 fn canonical_end(line: &[u8]) -> Option<usize> {
-    let mut end = line.len();
-    while end > 0 && matches!(line[end - 1], b' ' | b'\t' | b'\n' | b'\r') {
-        end -= 1;
-    }
-    let text = &line[..end];
+    let text = trimmed(line);
     let mut reader = Canonical {
         b: text,
         i: 0,
         high: 0,
     };
-    if !(reader.value(0) && reader.i == end && end > 0) {
+    if !(reader.value(0) && !text.is_empty()) {
+        return None;
+    }
+    read_whole(&reader, text)
+}
+
+/// `line` without its trailing JSON whitespace (space, tab, LF, CR).
+fn trimmed(line: &[u8]) -> &[u8] {
+    let mut end = line.len();
+    while end > 0 && matches!(line[end - 1], b' ' | b'\t' | b'\n' | b'\r') {
+        end -= 1;
+    }
+    &line[..end]
+}
+
+/// `Some(text.len())` when the reader, done with one value, stopped at the end
+/// of `text` and `text` is valid UTF-8; else None.
+fn read_whole(reader: &Canonical, text: &[u8]) -> Option<usize> {
+    if reader.i != text.len() {
         return None;
     }
     // Non-ASCII bytes can only be inside strings (anywhere else the reader
@@ -420,7 +434,7 @@ fn canonical_end(line: &[u8]) -> Option<usize> {
     if reader.high >= 0x80 && std::str::from_utf8(text).is_err() {
         return None;
     }
-    Some(end)
+    Some(text.len())
 }
 
 fn hex(digest: &[u8]) -> String {
@@ -442,23 +456,14 @@ fn hex(digest: &[u8]) -> String {
 /// raw string bodies: a body with an escape has a backslash, which neither
 /// shape allows, so a body that passes is the decoded text itself.
 fn canonical_event_end(line: &[u8]) -> Option<usize> {
-    let mut end = line.len();
-    while end > 0 && matches!(line[end - 1], b' ' | b'\t' | b'\n' | b'\r') {
-        end -= 1;
-    }
-    let text = &line[..end];
+    let text = trimmed(line);
     let mut reader = Canonical {
         b: text,
         i: 0,
         high: 0,
     };
     let (id, prevhash) = reader.top_level_id_and_prevhash()?;
-    if reader.i != end {
-        return None;
-    }
-    if reader.high >= 0x80 && std::str::from_utf8(text).is_err() {
-        return None;
-    }
+    let end = read_whole(&reader, text)?;
     if !is_uuid(&text[id.0..id.1]) || !is_hex64_lower(&text[prevhash.0..prevhash.1]) {
         return None;
     }
@@ -744,10 +749,18 @@ mod event_tests {
             line(ID, &"0a".repeat(31)),
             line(ID, &format!("\\u0030{}", &"0a".repeat(31))),
         ] {
-            assert_eq!(canonical_event_end(&bad), None, "{}", String::from_utf8_lossy(&bad));
+            assert_eq!(
+                canonical_event_end(&bad),
+                None,
+                "{}",
+                String::from_utf8_lossy(&bad)
+            );
         }
         // not canonical, not an object, a field missing or not a string
-        assert_eq!(canonical_event_end(b"{\"prevhash\":\"00\",\"id\":\"x\"}"), None);
+        assert_eq!(
+            canonical_event_end(b"{\"prevhash\":\"00\",\"id\":\"x\"}"),
+            None
+        );
         assert_eq!(canonical_event_end(b"[1]"), None);
         assert_eq!(canonical_event_end(b"{}"), None);
         let no_prevhash = format!("{{\"id\":\"{ID}\"}}");
