@@ -360,8 +360,7 @@ def _fast(data: bytes) -> Event | None:
     """The event, if `data` is a valid event without extension attributes; else None.
 
     None decides nothing: the slow path then judges `data` (and words why)."""
-    digest = _canonical_event_sha256(data) \
-        if _canonical_event_sha256 is not None and _canonical_sha256 is not None else None
+    digest = _canonical_event_sha256(data) if _canonical_event_sha256 is not None else None
     try:
         env = _decode(data, digest)
     except (_DecodeError, UnicodeDecodeError, RecursionError):  # all it raises for bad input
@@ -383,25 +382,19 @@ def _decode(data: bytes, digest: str | None) -> Any:
     return _decode_envelope(data)
 
 
-# The native extension's `canonical_sha256(line)` (custodes/native.py), or None:
-# the hex SHA-256 of `line.rstrip()` when those bytes are exactly orjson's
-# sorted-key `dumps` of what orjson reads from `line`, else None. Such a line
-# is the canonical form of its value (§2), so it is what the slow path would
-# hash and keep too: `finish` takes it as is, without re-encoding `env`. A
-# line it does not vouch for (None: not canonical, or holding a float) takes
-# the pure-Python way below, unchanged. Read from the module's globals at each
-# call: tests set it to None to run the pure-Python path.
-_canonical_sha256 = NATIVE.canonical_sha256 if NATIVE is not None else None
-# The native `canonical_event_sha256(line)`, or None: `canonical_sha256(line)`
-# when the line is moreover an object whose top-level "id" has the shape of
-# `_UUID` and whose "prevhash" that of `_HEX64` (judged on the raw string
-# bodies, which in a canonical line are the decoded texts when they have those
-# shapes), else None. A digest from it is the verdict of the id and prevhash
-# checks and of `_canonical_sha256` at once; None leaves all three to the
-# lines below (the id and prevhash then checked in Python; a line they pass is
-# not canonical, so `_canonical_sha256` is not asked again). Also None in
-# tests that set `_canonical_sha256` to None, and with an older module.
-_canonical_event_sha256 = getattr(NATIVE, "canonical_event_sha256", None)
+# The native extension's `canonical_event_sha256(line)` (custodes/native.py), or
+# None: the hex SHA-256 of `line.rstrip()` when those bytes are exactly orjson's
+# sorted-key `dumps` of what orjson reads from `line` (`canonical_sha256`), and
+# the line is an object whose top-level "id" has the shape of `_UUID` and whose
+# "prevhash" that of `_HEX64` (judged on the raw string bodies, which in a
+# canonical line are the decoded texts when they have those shapes); else None.
+# Such a line is the canonical form of its value (§2), so it is what the slow
+# path would hash and keep too: `finish` takes it as is, without re-encoding
+# `env` or running the two regexes. A line it does not vouch for (not
+# canonical, holding a float, or an id/prevhash of another shape) takes the
+# pure-Python way, unchanged. Read from the module's globals at each call:
+# tests set it to None to run the pure-Python path.
+_canonical_event_sha256 = NATIVE.canonical_event_sha256 if NATIVE is not None else None
 
 
 def _same_value(data: bytes, canonical: bytes) -> bool:
@@ -439,14 +432,10 @@ def finish(env, data, digest):
             or (prevhash not in _recent_hashes and _hex64_match(prevhash) is None):
         return None
     else:
-        if _canonical_event_sha256 is None and _canonical_sha256 is not None \
-                and (digest := _canonical_sha256(data)) is not None:
-            canonical = data.rstrip()  # already orjson's canonical bytes of its value: hashed natively
-        else:
-            canonical = _encode_sorted(env)
-            if canonical != data and data.rstrip() != canonical and not _same_value(data, canonical):
-                return None  # not already canonical, and orjson reads another value
-            digest = _sha256(canonical).hexdigest()
+        canonical = _encode_sorted(env)
+        if canonical != data and data.rstrip() != canonical and not _same_value(data, canonical):
+            return None  # not already canonical, and orjson reads another value
+        digest = _sha256(canonical).hexdigest()
         if len(_recent_hashes) >= _RECENT_MAX:
             _recent_hashes.clear()
         _recent_hashes.add(digest)
@@ -684,7 +673,7 @@ def decode_lines(lines: Iterable[bytes]) -> Iterator[Event | Rejection | None]:
     (a list of a chunk's events was ~2 µs an event slower)."""
     # bound once per batch (hooks as they are when it starts; a line per call is
     # not worth two global lookups more)
-    scan = _canonical_event_sha256 if _canonical_sha256 is not None else None
+    scan = _canonical_event_sha256
     by_suffix, union, finishers = _BY_SUFFIX.get, _decode_envelope, _FINISH
     for data in lines:
         try:

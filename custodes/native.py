@@ -7,8 +7,10 @@ random and adversarial inputs):
 * `Ed25519Key(public_key).verify(signature, message)`: libsodium's
   `crypto_sign_verify_detached`, ~30 µs instead of ~55 µs (custodes/trust.py);
 * `canonical_sha256(line)`: the hex SHA-256 of a line that is already its own
-  canonical JSON, else None, ~1 µs instead of a ~2 µs re-encode, compare and
-  hash (the codec's fast path, custodes/codec.py).
+  canonical JSON, else None; `canonical_event_sha256(line)`, the same when the
+  line's top-level id and prevhash also have the shapes §2 requires: ~1 µs
+  instead of a ~2 µs re-encode, compare and hash and two regexes (the codec's
+  fast path, custodes/codec.py, uses the latter).
 
 `scripts/setup.sh` builds it when cargo is there. `NATIVE` is the module when
 it is used, else None, and `STATUS` says why. The pure-Python paths (same
@@ -34,7 +36,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
 
-API = 1  # native/src/lib.rs `API`
+API = 2  # native/src/lib.rs `API` (2: canonical_event_sha256, which the codec requires)
 
 # The crate next to this package in a checkout (absent from an installed package).
 SOURCES_DIR = Path(__file__).resolve().parent.parent / "native"

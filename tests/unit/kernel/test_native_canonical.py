@@ -277,10 +277,10 @@ def test_arbitrary_bytes(line: bytes) -> None:
 # --- the codec with and without the hook -------------------------------------
 def _decode_both(raw: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
     with monkeypatch.context() as m:
-        m.setattr(codec, "_canonical_sha256", canonical_sha256)
+        m.setattr(codec, "_canonical_event_sha256", native.canonical_event_sha256)
         fast = codec.decode(raw), list(codec.decode_lines([raw]))
     with monkeypatch.context() as m:
-        m.setattr(codec, "_canonical_sha256", None)
+        m.setattr(codec, "_canonical_event_sha256", None)
         slow = codec.decode(raw), list(codec.decode_lines([raw]))
     return fast, slow
 

@@ -51,11 +51,11 @@ def test_production_is_wired_to_the_choice() -> None:
     key = NodeKey.from_seed("DE", "DE-1", b"x")
     verify = Trust({"DE": (key.key_id, key.public_key_bytes)})._keys["DE"][2]
     if loader.NATIVE is None:
-        assert trust._Ed25519Key is None and codec._canonical_sha256 is None
+        assert trust._Ed25519Key is None and codec._canonical_event_sha256 is None
         assert verify is None
         return
     assert trust._Ed25519Key is loader.NATIVE.Ed25519Key
-    assert codec._canonical_sha256 is loader.NATIVE.canonical_sha256
+    assert codec._canonical_event_sha256 is loader.NATIVE.canonical_event_sha256
     assert type(verify.__self__) is loader.NATIVE.Ed25519Key
     assert verify.__self__.public_key == key.public_key_bytes
 
@@ -181,6 +181,7 @@ class Ed25519Key:
     def verify(self, sig, msg): return False
 def ed25519_verify(sig, msg, pk): return False
 def canonical_sha256(line): return None
+def canonical_event_sha256(line): return None
 """
 PROBE = """
 import sys
@@ -188,7 +189,7 @@ from custodes import codec, native, trust
 import custodes_native
 print(native.STATUS)
 print(native.NATIVE is custodes_native, trust._Ed25519Key is getattr(native.NATIVE, "Ed25519Key", None),
-      codec._canonical_sha256 is getattr(native.NATIVE, "canonical_sha256", None))
+      codec._canonical_event_sha256 is getattr(native.NATIVE, "canonical_event_sha256", None))
 import custodes.native  # a second import does not warn again
 """
 
